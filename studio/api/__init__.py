@@ -1,0 +1,37 @@
+"""The public plugin API of Studio: small, stable and versioned.
+
+Plugins import from here only. Nothing here imports torch or Qt.
+"""
+
+from .data import DataReport, SkippedFile, TrainData
+from .errors import CheckpointError, DataError, ParamError, StudioError
+from .generator import GenerateRequest, Generator, Modality, ModelHandle, RunContext, Trainer
+from .hookspecs import hookimpl
+from .params import Param, Schema, parse_assignments
+from .samples import ImageSample, Sample, TextChunk
+from .version import API_VERSION, is_compatible
+
+__all__ = [
+    "API_VERSION",
+    "CheckpointError",
+    "DataError",
+    "DataReport",
+    "GenerateRequest",
+    "Generator",
+    "ImageSample",
+    "Modality",
+    "ModelHandle",
+    "Param",
+    "ParamError",
+    "RunContext",
+    "Sample",
+    "Schema",
+    "SkippedFile",
+    "StudioError",
+    "TextChunk",
+    "TrainData",
+    "Trainer",
+    "hookimpl",
+    "is_compatible",
+    "parse_assignments",
+]

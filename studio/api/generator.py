@@ -1,0 +1,164 @@
+"""The Generator contract: what a plugin implements so Studio can create, train and run its model.
+
+A plugin author writes model code and a training step; Studio gives it a window, live curves,
+checkpoints, exact resume, a command line and a device. Everything heavy (torch, the model code) is
+imported inside these methods, never at module import, so listing plugins stays instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from .data import DataReport, TrainData
+from .params import Schema
+from .samples import Sample
+
+if TYPE_CHECKING:
+    import torch
+
+Modality = Literal["text", "image"]
+
+
+@dataclass
+class ModelHandle:
+    """A live model: the torch module, plus everything needed to rebuild it from a checkpoint.
+
+    ``config`` must be JSON-serialisable; ``assets`` are small named files stored beside the weights
+    (a tokenizer's vocabulary, say). Weights go to safetensors; nothing is ever pickled.
+    """
+
+    module: torch.nn.Module
+    config: dict[str, Any]
+    assets: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class GenerateRequest:
+    """One generation: a prompt (text generators), a seed, how many samples, and parameters."""
+
+    params: dict[str, Any]
+    prompt: str = ""
+    seed: int = 0
+    count: int = 1
+    # Input files, for generators that transform them (reconstructions, variations, interpolation).
+    inputs: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class RunContext:
+    """What the engine lends a running job: the device, a log, and a progress callback."""
+
+    device: torch.device
+    log: Callable[[str], None] = lambda message: None
+    progress: Callable[[int, int], None] = lambda done, total: None
+    # Extra state a trainer may read, e.g. the total steps planned (for a learning-rate schedule).
+    total_steps: int = 0
+    start_step: int = 0
+
+
+class Trainer:
+    """The optimisation half of training. The engine owns the loop; the trainer owns one step.
+
+    The engine seeds, shuffles, batches, moves each batch to the device, calls :meth:`step`, checks
+    for cancellation, logs metrics, calls :meth:`evaluate` and :meth:`preview` on their cadence
+    (with the random state forked, so previews never change training), and saves
+    :meth:`state_dict` with each checkpoint. Resume calls :meth:`load_state_dict`.
+    """
+
+    def step(self, batch: Any, step: int) -> dict[str, float]:
+        """Run one optimisation step on ``batch``; return metrics, e.g. ``{"loss/train": 2.1}``.
+
+        Metric names group by their prefix before ``/``: each group is one plot in the window.
+        """
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        """Held-out metrics, e.g. ``{"loss/val": 1.9}``; called every ``eval_every`` steps."""
+        return {}
+
+    def preview(self, step: int) -> list[Sample]:
+        """A few samples to show how training is going; called every ``preview_every`` steps."""
+        return []
+
+    def state_dict(self) -> dict[str, Any]:
+        """Optimiser, scheduler and scaler state: nested dicts and lists of tensors and numbers."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, so resume continues exactly."""
+
+
+class Generator:
+    """A kind of model a user can create, train, fine-tune and generate with.
+
+    Subclass it, fill in the class attributes and methods, and return an instance from the
+    ``register_generators`` hook.
+    """
+
+    #: Stable identifier, used on the command line and in checkpoints (``gpt``, ``dcgan``).
+    id: ClassVar[str] = ""
+    #: Name shown in the window.
+    name: ClassVar[str] = ""
+    modality: ClassVar[Modality] = "text"
+    #: The generator's own version, recorded in every checkpoint it writes.
+    version: ClassVar[str] = "1.0"
+    description: ClassVar[str] = ""
+    #: Parameters of one generation (temperature, count...). ``seed`` and ``count`` are Studio's.
+    generate_params: ClassVar[Schema] = Schema()
+    #: Parameters of the model and its optimisation (width, learning rate...).
+    train_params: ClassVar[Schema] = Schema()
+    #: New defaults for the engine's loop parameters, e.g. ``{"batch_size": 64}``.
+    loop_defaults: ClassVar[dict[str, Any]] = {}
+    #: Text generators continue a prompt; image generators may take input images instead.
+    takes_prompt: ClassVar[bool] = False
+    takes_inputs: ClassVar[bool] = False
+
+    def load_data(
+        self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
+    ) -> TrainData:
+        """Read the user's file or folder into training examples, recording skips in ``report``.
+
+        ``model`` is given when fine-tuning, so its tokenizer or resolution is kept.
+        Raise :class:`studio.api.DataError` when nothing usable remains.
+        """
+        raise NotImplementedError
+
+    def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
+        """A fresh, untrained model from training parameters (``data`` None: a blank model)."""
+        raise NotImplementedError
+
+    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
+        """Rebuild the module from a checkpoint's config and assets; Studio then loads weights."""
+        raise NotImplementedError
+
+    def create_trainer(
+        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
+    ) -> Trainer:
+        """A :class:`Trainer` for ``model``, already on ``context.device``."""
+        raise NotImplementedError
+
+    def generate(
+        self, model: ModelHandle, request: GenerateRequest, context: RunContext
+    ) -> Iterator[Sample]:
+        """Yield samples: text as :class:`TextChunk` pieces, images as :class:`ImageSample`.
+
+        Studio checks for cancellation between yields, so yield often.
+        """
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON view of the generator for ``studio plugins --json`` and the window."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "modality": self.modality,
+            "version": self.version,
+            "description": self.description,
+            "takes_prompt": self.takes_prompt,
+            "takes_inputs": self.takes_inputs,
+            "generate_params": self.generate_params.to_json(),
+            "train_params": self.train_params.to_json(),
+        }

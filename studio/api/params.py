@@ -1,0 +1,192 @@
+"""Typed parameter schemas.
+
+A generator describes its generation and training parameters once, here; the window builds its
+forms from the schema, the command line builds ``--set KEY=VALUE`` parsing from it, and every value
+is validated against it with a message that names the parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from .errors import ParamError
+
+Kind = Literal["int", "float", "str", "bool", "choice", "path"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: its name, kind, default, range or choices, and help text for the user."""
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str = ""
+    label: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    # A float spanning decades (a learning rate) is edited on a log scale by the window.
+    log_scale: bool = False
+    # Advanced parameters sit behind a disclosure in the window.
+    advanced: bool = False
+    # ``None`` is an allowed value (an unset limit, an optional path).
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"choice parameter '{self.name}' needs choices")
+        if self.default is not None or not self.optional:
+            # Defaults go through the same check as user input, so a schema cannot lie.
+            self.coerce(self.default)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's kind, or raise :class:`ParamError`."""
+        if value is None or (isinstance(value, str) and value.lower() == "none" and self.optional):
+            if self.optional:
+                return None
+            raise ParamError(self.name, "a value is required")
+        converted = self._convert(value)
+        self._check_range(converted)
+        return converted
+
+    def _convert(self, value: Any) -> Any:
+        kind = self.kind
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ParamError(self.name, f"expected true or false, got {value!r}")
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ParamError(self.name, f"expected a whole number, got {value!r}")
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            try:
+                return int(str(value).strip()) if not isinstance(value, int) else value
+            except ValueError:
+                raise ParamError(self.name, f"expected a whole number, got {value!r}") from None
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ParamError(self.name, f"expected a number, got {value!r}")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ParamError(self.name, f"expected a number, got {value!r}") from None
+            if not math.isfinite(number):
+                raise ParamError(self.name, f"expected a finite number, got {value!r}")
+            return number
+        if kind == "choice":
+            text = str(value)
+            if text not in self.choices:
+                raise ParamError(self.name, f"{text!r} is not one of {', '.join(self.choices)}")
+            return text
+        # str and path stay text; a path is resolved by whoever opens it.
+        if not isinstance(value, str):
+            raise ParamError(self.name, f"expected text, got {value!r}")
+        return value
+
+    def _check_range(self, value: Any) -> None:
+        if self.kind not in ("int", "float"):
+            return
+        if self.minimum is not None and value < self.minimum:
+            raise ParamError(self.name, f"{value} is below the minimum {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise ParamError(self.name, f"{value} is above the maximum {self.maximum:g}")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "default": self.default,
+            "label": self.title,
+            "help": self.help,
+        }
+        if self.minimum is not None:
+            data["minimum"] = self.minimum
+        if self.maximum is not None:
+            data["maximum"] = self.maximum
+        if self.choices:
+            data["choices"] = list(self.choices)
+        for flag in ("log_scale", "advanced", "optional"):
+            if getattr(self, flag):
+                data[flag] = True
+        return data
+
+
+class Schema:
+    """An ordered set of :class:`Param`; validates a mapping of values against it."""
+
+    def __init__(self, params: Iterable[Param] = ()) -> None:
+        self._params: dict[str, Param] = {}
+        for param in params:
+            if param.name in self._params:
+                raise ValueError(f"parameter '{param.name}' declared twice")
+            self._params[param.name] = param
+
+    def __iter__(self) -> Iterator[Param]:
+        return iter(self._params.values())
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
+
+    def __getitem__(self, name: str) -> Param:
+        return self._params[name]
+
+    def names(self) -> list[str]:
+        return list(self._params)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self}
+
+    def with_defaults(self, overrides: Mapping[str, Any]) -> Schema:
+        """A copy whose defaults are replaced, e.g. a generator's preferred batch size."""
+        for name in overrides:
+            if name not in self._params:
+                raise ValueError(f"cannot override unknown parameter '{name}'")
+        return Schema(
+            replace(p, default=overrides[p.name]) if p.name in overrides else p for p in self
+        )
+
+    def __add__(self, other: Schema) -> Schema:
+        return Schema([*self, *other])
+
+    def validate(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Every parameter's value: given ones coerced and checked, the rest their defaults."""
+        values = dict(values or {})
+        unknown = [name for name in values if name not in self._params]
+        if unknown:
+            known = ", ".join(self._params) or "none"
+            raise ParamError(unknown[0], f"unknown parameter (known: {known})")
+        return {p.name: p.coerce(values[p.name]) if p.name in values else p.default for p in self}
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [p.to_json() for p in self]
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """Turn command-line ``KEY=VALUE`` strings into a mapping; values are coerced by a Schema."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParamError(pair, "expected KEY=VALUE")
+        result[key.strip()] = value
+    return result

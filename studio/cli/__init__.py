@@ -1,0 +1,1 @@
+"""The ``studio`` command: the engine's jobs, headless, with progress bars."""

@@ -1,0 +1,212 @@
+"""The subcommands. Each builds an engine job or reads the library, and renders the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.api import parse_assignments
+from studio.engine.events import Cancelled, Failed
+from studio.engine.home import Home
+from studio.engine.jobs import Job
+from studio.engine.plugins import PluginHost, load_plugins
+from studio.engine.settings import Settings
+
+from .progress import EventPrinter
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def _session() -> tuple[Home, Settings, PluginHost]:
+    home = Home.open()
+    settings = Settings.load(home.settings_file)
+    return home, settings, load_plugins(settings)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    _home, _settings, host = _session()
+    if args.json:
+        _print_json(
+            {
+                "safe_mode": host.safe_mode,
+                "plugins": [r.to_json() for r in host.records.values()],
+                "generators": [
+                    {**g.describe(), "plugin": host.generator_plugin[g.id]}
+                    for g in host.generators.values()
+                ],
+            }
+        )
+        return EXIT_OK
+    if host.safe_mode:
+        print("safe mode: third-party plugins are not loaded")
+    for record in host.records.values():
+        generators = ", ".join(record.generators) or "-"
+        print(f"{record.name:<20} {record.status:<10} {record.source} {record.version}".rstrip())
+        print(f"  generators: {generators}")
+        if record.reason:
+            print(f"  reason: {record.reason}")
+    if not host.records:
+        print("no plugins installed")
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    _home, _settings, host = _session()
+    from studio.engine.loop_params import training_schema
+
+    generator = host.generator(args.generator)
+    schemas = {"generate": generator.generate_params, "train": training_schema(generator)}
+    if args.json:
+        _print_json({name: schema.to_json() for name, schema in schemas.items()})
+        return EXIT_OK
+    print(f"{generator.name} ({generator.id} {generator.version}, {generator.modality})")
+    for name, schema in schemas.items():
+        print(f"\n{name} parameters (--set KEY=VALUE):")
+        for param in schema:
+            bounds = ", ".join(
+                part
+                for part in (
+                    f"min {param.minimum:g}" if param.minimum is not None else "",
+                    f"max {param.maximum:g}" if param.maximum is not None else "",
+                    "one of " + "|".join(param.choices) if param.choices else "",
+                )
+                if part
+            )
+            bounds = f" [{bounds}]" if bounds else ""
+            print(f"  {param.name} ({param.kind}, default {param.default!r}){bounds}: {param.help}")
+    return EXIT_OK
+
+
+def run_job(job: Job, printer: EventPrinter | None = None) -> int:
+    """Run ``job`` in this thread; Ctrl+C cancels it cleanly (a second one forces the exit)."""
+    printer = printer or EventPrinter()
+
+    def cancel(_signum: int, _frame: object) -> None:
+        printer.say("cancelling: finishing the step and saving a checkpoint (Ctrl+C again to quit)")
+        job.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, cancel)
+    code = EXIT_OK
+    try:
+        for event in job.run():
+            printer.handle(event)
+            if isinstance(event, Cancelled):
+                code = EXIT_CANCELLED
+            elif isinstance(event, Failed):
+                code = EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if printer.failure is not None:
+        failure = printer.failure
+        if "--debug" in sys.argv:
+            print(failure.traceback, file=sys.stderr)
+        print(f"studio: error: {failure.message}", file=sys.stderr)
+        print(
+            f"hint: {failure.hint or 'run again with --debug for the full traceback'}",
+            file=sys.stderr,
+        )
+    return code
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    home, _settings, host = _session()
+    from studio.engine.generation import GenerateJob
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    job = GenerateJob(
+        host,
+        home,
+        args.generator,
+        model=args.model,
+        prompt=args.prompt,
+        seed=args.seed,
+        count=args.count,
+        params=parse_assignments(args.set),
+        inputs=[Path(p) for p in args.input],
+        out_dir=out,
+        device=args.device,
+    )
+    return run_job(job)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    home, _settings, host = _session()
+    from studio.engine.training import TrainJob
+
+    params: dict[str, Any] = parse_assignments(args.set)
+    if args.steps is not None:
+        params["steps"] = args.steps
+    job = TrainJob(
+        host,
+        home,
+        args.generator,
+        data=args.data,
+        params=params,
+        from_checkpoint=args.from_checkpoint,
+        name=args.name,
+    )
+    return run_job(job)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    home, _settings, host = _session()
+    from studio.engine.training import TrainJob
+
+    return run_job(TrainJob(host, home, resume=args.run, extra_steps=args.steps))
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from studio.engine.runs import list_runs
+
+    runs = [run.summary() for run in list_runs(Home.open().runs)]
+    if args.json:
+        _print_json(runs)
+        return EXIT_OK
+    for run in runs:
+        print(
+            f"{run['name']:<32} {run['generator']:<10} {run['status']:<12} "
+            f"step {run['step']}/{run['total_steps']}"
+        )
+    if not runs:
+        print("no runs yet: start one with 'studio train GENERATOR --data PATH'")
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from studio.engine.library import list_models
+
+    models = list_models(Home.open())
+    if args.json:
+        _print_json(models)
+        return EXIT_OK
+    for model in models:
+        print(
+            f"{model['name']:<36} {model['generator']:<10} step {model['step']:<8} "
+            f"{model['model_hash']}"
+        )
+    if not models:
+        print("no models yet: train one with 'studio train GENERATOR --data PATH'")
+    return EXIT_OK
+
+
+def cmd_plugin(args: argparse.Namespace) -> int:
+    home = Home.open()
+    settings = Settings.load(home.settings_file)
+    enable = args.plugin_command == "enable"
+    settings.set_plugin_enabled(args.name, enable)
+    print(
+        f"plugin '{args.name}' {'enabled' if enable else 'disabled'}; "
+        "the window picks this up when it next starts"
+    )
+    return EXIT_OK

@@ -1,0 +1,116 @@
+"""``studio``: the window with no arguments; headless subcommands otherwise.
+
+Errors are one line with a hint (``--debug`` shows the traceback). Exit codes: 0 done, 1 the job
+failed, 2 bad input or usage, 130 cancelled with Ctrl+C (after a checkpoint was saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from studio import __version__
+from studio.api import StudioError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        description="Generate text and images with local models, and teach them your style.",
+    )
+    parser.add_argument("--version", action="version", version=f"studio {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--safe-mode", action="store_true", help="load built-in plugins only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    plugins = sub.add_parser("plugins", help="list plugins and their generators")
+    plugins.add_argument("--json", action="store_true")
+
+    describe = sub.add_parser("describe", help="a generator's parameters")
+    describe.add_argument("generator")
+    describe.add_argument("--json", action="store_true")
+
+    gen = sub.add_parser("generate", help="generate samples to files")
+    gen.add_argument("generator")
+    gen.add_argument("--model", help="checkpoint folder, library model or run name")
+    gen.add_argument("--prompt", default="")
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--count", type=int, default=1)
+    gen.add_argument("--input", action="append", default=[], help="input file (repeatable)")
+    gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    gen.add_argument("--device", default="auto")
+    gen.add_argument("--out", required=True, help="folder for the outputs")
+
+    train = sub.add_parser("train", help="train a model, or fine-tune one with --from")
+    train.add_argument("generator")
+    train.add_argument("--data", required=True, help="a file or folder")
+    train.add_argument("--from", dest="from_checkpoint", metavar="CKPT")
+    train.add_argument("--steps", type=int)
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    train.add_argument("--name")
+
+    resume = sub.add_parser("resume", help="continue a stopped or killed run")
+    resume.add_argument("run")
+    resume.add_argument("--steps", type=int, help="raise the run's total steps")
+
+    for name, help_text in (("runs", "list training runs"), ("models", "list models")):
+        listing = sub.add_parser(name, help=help_text)
+        listing.add_argument("--json", action="store_true")
+
+    plugin = sub.add_parser("plugin", help="enable or disable a plugin")
+    plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)
+    for action in ("enable", "disable"):
+        plugin_sub.add_parser(action).add_argument("name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.safe_mode:
+        os.environ["STUDIO_SAFE_MODE"] = "1"
+    if args.command is None:
+        return open_window()
+    from . import commands
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return handler(args)
+    except StudioError as error:
+        return fail(args, error, EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as error:
+        return fail(args, error, EXIT_FAILED)
+
+
+def fail(args: argparse.Namespace, error: BaseException, code: int) -> int:
+    if args.debug:
+        traceback.print_exception(error, file=sys.stderr)
+    message = str(error) if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
+    print(f"studio: error: {message}", file=sys.stderr)
+    if not args.debug:
+        print("hint: run again with --debug for the full traceback", file=sys.stderr)
+    return code
+
+
+def open_window() -> int:
+    try:
+        from studio.ui.app import main as window_main
+    except ImportError:
+        print(
+            "studio: the window is not part of this build yet; use the subcommands (studio --help)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return window_main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

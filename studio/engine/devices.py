@@ -1,0 +1,78 @@
+"""Which device a job runs on: CUDA when present, Apple MPS where present, else the CPU.
+
+The user may choose; ``auto`` picks the best one available. Out-of-memory is recognised here so
+it can end a job with advice instead of killing the app.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import TYPE_CHECKING, Any
+
+from studio.api import StudioError
+
+if TYPE_CHECKING:
+    import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(choice: str = "auto") -> torch.device:
+    import torch
+
+    choice = (choice or "auto").lower()
+    cuda_ok = torch.cuda.is_available()
+    mps_ok = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if choice == "auto":
+        if cuda_ok:
+            return torch.device("cuda")
+        return torch.device("mps" if mps_ok else "cpu")
+    if choice.startswith("cuda"):
+        if not cuda_ok:
+            raise StudioError(
+                "CUDA was chosen but no CUDA GPU is available; choose 'auto' or 'cpu'"
+            )
+        return torch.device(choice)
+    if choice == "mps":
+        if not mps_ok:
+            raise StudioError("MPS was chosen but Apple's Metal backend is not available")
+        return torch.device("mps")
+    if choice == "cpu":
+        return torch.device("cpu")
+    raise StudioError(f"unknown device '{choice}'; choose one of {', '.join(DEVICE_CHOICES)}")
+
+
+def describe_device(device: torch.device) -> dict[str, Any]:
+    """Name and memory figures for the status bar."""
+    import torch
+
+    info: dict[str, Any] = {"type": device.type, "name": "CPU", "memory_used": None}
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        info["name"] = torch.cuda.get_device_name(index)
+        info["memory_used"] = torch.cuda.memory_allocated(index)
+        info["memory_total"] = torch.cuda.get_device_properties(index).total_memory
+    elif device.type == "mps":
+        info["name"] = "Apple GPU (MPS)"
+        info["memory_used"] = torch.mps.current_allocated_memory()
+    return info
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(error, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    return isinstance(error, (MemoryError, RuntimeError)) and "out of memory" in str(error).lower()
+
+
+def free_memory() -> None:
+    """Return cached device memory after a job, so the next one (or another app) can use it."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        torch.mps.empty_cache()

@@ -1,0 +1,155 @@
+"""Generation jobs: load a model (or make a fresh one), stream samples, write them with metadata."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from studio.api import GenerateRequest, ImageSample, RunContext, TextChunk
+
+from . import checkpoints as ckpt
+from .devices import free_memory, resolve_device
+from .events import Event, Finished, Log, Progress, SampleEvent, Started
+from .exporters import export
+from .home import Home
+from .jobs import Job
+from .library import resolve_checkpoint
+from .loop_params import training_schema
+from .plugins import PluginHost
+from .seeding import seed_everything
+
+
+class GenerateJob(Job):
+    """Generate ``count`` samples; text streams chunk by chunk, images arrive one by one."""
+
+    kind = "generate"
+
+    def __init__(
+        self,
+        host: PluginHost,
+        home: Home,
+        generator_id: str,
+        *,
+        model: str | Path | None = None,
+        prompt: str = "",
+        seed: int | None = None,
+        count: int = 1,
+        params: dict[str, Any] | None = None,
+        inputs: list[Path] | None = None,
+        out_dir: Path | None = None,
+        device: str = "auto",
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.home = home
+        self.generator_id = generator_id
+        self.model_ref = model
+        self.prompt = prompt
+        # A seed is always recorded, so every output can be remade exactly.
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self.count = count
+        self.raw_params = dict(params or {})
+        self.inputs = list(inputs or [])
+        self.out_dir = out_dir
+        self.device_choice = device
+        self._logs: list[str] = []
+        self.title = f"Generate with {generator_id}"
+
+    def body(self) -> Iterator[Event]:
+        import torch
+
+        generator = self.host.generator(self.generator_id)
+        params = generator.generate_params.validate(self.raw_params)
+        if self.count < 1:
+            raise ValueError("count must be at least 1")
+        device = resolve_device(self.device_choice)
+        yield Started(self.kind, self.title)
+        if self.model_ref:
+            checkpoint = resolve_checkpoint(self.home, self.model_ref)
+            model = ckpt.load_model(generator, checkpoint, device)
+            model_hash = checkpoint.model_hash
+        else:
+            seed_everything(self.seed)
+            model = generator.create_model(training_schema(generator).validate({}), None)
+            model.module.to(device)
+            model_hash = "untrained"
+            yield Log("no model chosen: generating with a fresh, untrained model", "warning")
+        model.module.eval()
+        request = GenerateRequest(params, self.prompt, self.seed, self.count, self.inputs)
+        context = RunContext(device=device, log=self._logs.append, progress=self._progress)
+        metadata = {
+            "generator": generator.id,
+            "generator_version": generator.version,
+            "model": str(self.model_ref or ""),
+            "model_hash": model_hash,
+            "seed": self.seed,
+            "params": params,
+            "prompt": self.prompt,
+        }
+        self._pending: list[Progress] = []
+        texts: dict[int, list[str]] = {}
+        text_seeds: dict[int, int | None] = {}
+        outputs: list[str] = []
+        stream = generator.generate(model, request, context)
+        try:
+            while True:
+                self.check_cancel()
+                # no_grad only around the plugin's own code, not around whoever consumes events.
+                with torch.no_grad():
+                    try:
+                        sample = next(stream)
+                    except StopIteration:
+                        break
+                yield from self._drain()
+                if isinstance(sample, TextChunk):
+                    texts.setdefault(sample.index, []).append(sample.text)
+                    text_seeds.setdefault(sample.index, sample.seed)
+                    yield SampleEvent(sample, final=False)
+                elif isinstance(sample, ImageSample):
+                    paths = self._write(sample, sample.index, sample.seed, metadata, sample.extra)
+                    outputs += [str(p) for p in paths]
+                    yield SampleEvent(sample, paths=tuple(paths))
+            yield from self._drain()
+        finally:
+            stream.close()
+            free_memory()
+        for index in sorted(texts):
+            whole = TextChunk("".join(texts[index]), index, text_seeds[index])
+            paths = self._write(whole, index, whole.seed, metadata, {})
+            outputs += [str(p) for p in paths]
+            yield SampleEvent(whole, paths=tuple(paths))
+        yield Finished({"seed": self.seed, "outputs": outputs})
+
+    def _progress(self, done: int, total: int) -> None:
+        self._pending.append(Progress(done, total))
+
+    def _drain(self) -> Iterator[Event]:
+        while self._logs:
+            yield Log(self._logs.pop(0))
+        if self._pending:
+            yield self._pending[-1]
+            self._pending.clear()
+
+    def _write(
+        self,
+        sample: Any,
+        index: int,
+        seed: int | None,
+        metadata: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> list[Path]:
+        if self.out_dir is None:
+            return []
+        sample_meta = {
+            **metadata,
+            "index": index,
+            "seed": seed if seed is not None else self.seed,
+            "request_seed": self.seed,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **({"extra": extra} if extra else {}),
+        }
+        stem = f"{self.generator_id}-{sample_meta['seed']}-{index:03d}"
+        return export(self.host, sample, Path(self.out_dir), stem, sample_meta)

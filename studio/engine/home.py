@@ -1,0 +1,56 @@
+"""The user's library: one home folder holding models, runs, exported samples and settings.
+
+``STUDIO_HOME`` overrides the location (tests point it at a temporary folder); otherwise it is the
+platform's user data folder, e.g. ``~/.local/share/Studio`` on Linux.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_home() -> Path:
+    override = os.environ.get("STUDIO_HOME")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Studio", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def open(cls, root: Path | None = None) -> Home:
+        home = cls(Path(root) if root is not None else default_home())
+        for folder in (home.models, home.runs, home.exports, home.plugins):
+            folder.mkdir(parents=True, exist_ok=True)
+        return home
+
+    @property
+    def models(self) -> Path:
+        """Checkpoints the user keeps: finished trainings and imported models."""
+        return self.root / "models"
+
+    @property
+    def runs(self) -> Path:
+        """One folder per training run."""
+        return self.root / "runs"
+
+    @property
+    def exports(self) -> Path:
+        """Samples saved from the window."""
+        return self.root / "exports"
+
+    @property
+    def plugins(self) -> Path:
+        """Plugin state: snapshots, plugin-owned files."""
+        return self.root / "plugins"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "settings.json"

@@ -1,0 +1,97 @@
+"""Jobs: units of work that yield events, with a cancel token checked at every step or chunk."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+
+from studio.api import StudioError
+
+from .events import Cancelled, Event, Failed, Log, Progress
+
+
+class CancelToken:
+    """Set from any thread (a Cancel button, Ctrl+C); read by the job between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+class JobCancelled(Exception):
+    """Raised inside a job's body when the token is seen set; becomes a Cancelled event."""
+
+
+class Job:
+    """A unit of work. Subclasses implement :meth:`body`; :meth:`run` adds the error handling.
+
+    ``run`` never raises: a failure becomes a :class:`Failed` event with the message and traceback,
+    so a broken plugin ends its job and the window lives on.
+    """
+
+    kind = "job"
+    title = "Job"
+
+    def __init__(self) -> None:
+        self.cancel_token = CancelToken()
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def check_cancel(self) -> None:
+        if self.cancel_token.cancelled:
+            raise JobCancelled
+
+    def body(self) -> Iterator[Event]:
+        raise NotImplementedError
+
+    def run(self) -> Iterator[Event]:
+        try:
+            yield from self.body()
+        except JobCancelled:
+            yield Cancelled(step=getattr(self, "step", None))
+        except StudioError as error:
+            yield Failed(str(error), traceback.format_exc())
+        except Exception as error:
+            yield describe_failure(error)
+
+
+def describe_failure(error: BaseException) -> Failed:
+    """A Failed event with an actionable message; out-of-memory gets advice, not a traceback."""
+    from .devices import is_out_of_memory
+
+    details = "".join(traceback.format_exception(error))
+    if is_out_of_memory(error):
+        return Failed(
+            "out of memory on the device",
+            details,
+            hint="lower batch_size or the model size, or choose the CPU in settings",
+        )
+    return Failed(f"{type(error).__name__}: {error}", details)
+
+
+class ProgressClock:
+    """Turns done/total into Progress events with an ETA from a moving rate."""
+
+    def __init__(self, total: int, start: int = 0) -> None:
+        self.total = total
+        self.start = start
+        self.began = time.perf_counter()
+
+    def progress(self, done: int) -> Progress:
+        elapsed = time.perf_counter() - self.began
+        advanced = done - self.start
+        eta = (self.total - done) * elapsed / advanced if advanced > 0 else None
+        return Progress(done, self.total, eta)
+
+
+def log(message: str, level: str = "info") -> Log:
+    return Log(message, level)

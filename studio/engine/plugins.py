@@ -1,0 +1,303 @@
+"""Discovering and loading plugins, each inside its own guard.
+
+Built-in and third-party plugins come through the same entry point group, ``studio.plugins``. We
+iterate the entry points ourselves rather than calling pluggy's ``load_setuptools_entrypoints``:
+that one has no per-plugin guard, so one broken plugin would take down the start-up of all.
+
+A plugin that fails to import, exits at import, declares an incompatible API, misspells or
+mis-signs a hook, or raises from ``register_generators`` is unregistered (its modules dropped from
+``sys.modules``) and recorded as failed with its reason and traceback. Every other plugin loads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.metadata as metadata
+import inspect
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import pluggy
+
+from studio.api import API_VERSION, Generator, StudioError, hookspecs, is_compatible
+
+from .settings import Settings
+
+ENTRY_POINT_GROUP = "studio.plugins"
+# The distribution that ships Studio and its built-in plugins.
+BUILTIN_DISTRIBUTION = "studio"
+# Studio's own fallback implementations, registered like datasette's default plugins.
+CORE_PLUGINS = ("studio.engine.exporters",)
+
+Status = Literal["loaded", "failed", "disabled", "safe-mode"]
+
+
+@dataclass
+class PluginRecord:
+    """What the user sees of one plugin in ``studio plugins`` and the Plugins dialog."""
+
+    name: str
+    module: str
+    source: str
+    version: str
+    builtin: bool
+    status: Status = "loaded"
+    reason: str = ""
+    traceback: str = ""
+    generators: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PluginLoadError(Exception):
+    """Why one plugin could not load; caught by the host and recorded, never raised to the user."""
+
+
+@dataclass
+class PluginHost:
+    """The loaded plugin manager, every plugin's record, and the generators they registered."""
+
+    manager: pluggy.PluginManager
+    records: dict[str, PluginRecord]
+    generators: dict[str, Generator]
+    generator_plugin: dict[str, str]
+    safe_mode: bool = False
+
+    def generator(self, generator_id: str) -> Generator:
+        try:
+            return self.generators[generator_id]
+        except KeyError:
+            known = ", ".join(sorted(self.generators)) or "none"
+            raise StudioError(
+                f"no generator '{generator_id}' (available: {known}); "
+                "run 'studio plugins' to see which plugins loaded"
+            ) from None
+
+    def failed(self) -> list[PluginRecord]:
+        return [r for r in self.records.values() if r.status == "failed"]
+
+
+def safe_mode_requested() -> bool:
+    return os.environ.get("STUDIO_SAFE_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def new_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    if os.environ.get("STUDIO_TRACE_HOOKS"):
+        # Every hook call and result, indented by nesting, on stderr.
+        manager.trace.root.setwriter(sys.stderr.write)
+        manager.enable_tracing()
+    return manager
+
+
+def load_plugins(
+    settings: Settings | None = None,
+    *,
+    safe_mode: bool | None = None,
+    extra: Iterable[tuple[str, object]] = (),
+) -> PluginHost:
+    """Load every plugin found through entry points (plus ``extra`` name/object pairs)."""
+    safe = safe_mode_requested() if safe_mode is None else safe_mode
+    disabled = settings.disabled_plugins if settings else set()
+    host = PluginHost(new_manager(), {}, {}, {}, safe_mode=safe)
+    for module_name in CORE_PLUGINS:
+        host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
+
+    for entry_point in _entry_points():
+        record = _record_for(entry_point)
+        host.records[record.name] = record
+        if record.name in disabled:
+            record.status = "disabled"
+        elif safe and not record.builtin:
+            record.status = "safe-mode"
+        else:
+            _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
+    for name, plugin in extra:
+        record = PluginRecord(name, getattr(plugin, "__name__", name), "in-process", "", False)
+        host.records[name] = record
+        _guarded_load(host, record, lambda plugin=plugin: plugin, root_module=None)
+    return host
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    found = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    # Built-ins first, then third-party, each alphabetically, so load order is stable.
+    return sorted(found.values(), key=lambda ep: (not _is_builtin(ep), ep.name))
+
+
+def _is_builtin(entry_point: metadata.EntryPoint) -> bool:
+    dist = entry_point.dist
+    return dist is not None and dist.name == BUILTIN_DISTRIBUTION
+
+
+def _record_for(entry_point: metadata.EntryPoint) -> PluginRecord:
+    dist = entry_point.dist
+    builtin = _is_builtin(entry_point)
+    return PluginRecord(
+        name=entry_point.name,
+        module=entry_point.value,
+        source="built-in" if builtin else (dist.name if dist else "unknown"),
+        version=dist.version if dist else "",
+        builtin=builtin,
+    )
+
+
+def _guarded_load(
+    host: PluginHost, record: PluginRecord, load: Callable[[], object], root_module: str | None
+) -> None:
+    modules_before = set(sys.modules)
+    plugin: object | None = None
+    try:
+        plugin = _import(load)
+        _check_api_version(plugin)
+        _check_hook_names(plugin)
+        _register(host.manager, plugin, record.name)
+        generators = _call_register_generators(host, plugin, record.name)
+    except PluginLoadError as error:
+        record.status = "failed"
+        record.reason = str(error)
+        cause = error.__cause__
+        record.traceback = "".join(traceback.format_exception(cause)) if cause else f"{error}\n"
+        if plugin is not None and host.manager.is_registered(plugin):
+            host.manager.unregister(plugin)
+        _forget_modules(modules_before, root_module)
+        return
+    for generator in generators:
+        host.generators[generator.id] = generator
+        host.generator_plugin[generator.id] = record.name
+    record.generators = [g.id for g in generators]
+    record.status = "loaded"
+
+
+def _import(load: Callable[[], object]) -> object:
+    try:
+        return load()
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as error:
+        raise PluginLoadError(f"called sys.exit({error.code!r}) while being imported") from error
+    except BaseException as error:
+        raise PluginLoadError(f"could not be imported: {type(error).__name__}: {error}") from error
+
+
+def _check_api_version(plugin: object) -> None:
+    declared = getattr(plugin, "STUDIO_API_VERSION", None)
+    if declared is None:
+        raise PluginLoadError(
+            f"does not declare STUDIO_API_VERSION; plugins for this Studio set it to {API_VERSION}"
+        )
+    if not is_compatible(declared):
+        raise PluginLoadError(
+            f"was built for plugin API {declared}, but this Studio provides API {API_VERSION}; "
+            "look for an updated version of the plugin"
+        )
+
+
+def _hook_functions(plugin: object) -> dict[str, Any]:
+    marker = f"{hookspecs.PROJECT}_impl"
+    found = {}
+    for name in dir(plugin):
+        value = getattr(plugin, name, None)
+        if callable(value) and hasattr(value, marker):
+            found[name] = value
+    return found
+
+
+def _check_hook_names(plugin: object) -> None:
+    known = [name for name, value in vars(hookspecs).items() if hasattr(value, "studio_spec")]
+    for name in _hook_functions(plugin):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = (
+                f"; did you mean '{close[0]}'?" if close else f"; known hooks: {', '.join(known)}"
+            )
+            raise PluginLoadError(f"implements unknown hook '{name}'{hint}")
+
+
+def _register(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
+    try:
+        manager.register(plugin, name=name)
+    except Exception as error:
+        # pluggy reports a hook whose arguments are not in the spec as PluginValidationError.
+        raise PluginLoadError(f"has an invalid hook: {error}") from error
+
+
+def _call_register_generators(host: PluginHost, plugin: object, name: str) -> list[Generator]:
+    impl = next(
+        (i for i in host.manager.hook.register_generators.get_hookimpls() if i.plugin is plugin),
+        None,
+    )
+    if impl is None:
+        return []
+    try:
+        result = impl.function()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        raise PluginLoadError(
+            f"register_generators raised {type(error).__name__}: {error}"
+        ) from error
+    return _checked_generators(host, result, name)
+
+
+def _checked_generators(host: PluginHost, result: object, name: str) -> list[Generator]:
+    if not isinstance(result, (list, tuple)):
+        raise PluginLoadError(
+            f"register_generators returned {type(result).__name__}, expected a list of Generators"
+        )
+    seen: set[str] = set()
+    for generator in result:
+        if not isinstance(generator, Generator) or inspect.isclass(generator):
+            raise PluginLoadError(
+                f"register_generators returned {generator!r}, not a Generator instance"
+            )
+        if not generator.id or not generator.name:
+            raise PluginLoadError(f"generator {type(generator).__name__} has no id or name")
+        if generator.modality not in ("text", "image"):
+            raise PluginLoadError(
+                f"generator '{generator.id}' has modality {generator.modality!r}; "
+                "expected 'text' or 'image'"
+            )
+        owner = host.generator_plugin.get(generator.id)
+        if owner is not None or generator.id in seen:
+            raise PluginLoadError(
+                f"generator id '{generator.id}' is already provided by plugin '{owner or name}'"
+            )
+        seen.add(generator.id)
+    return list(result)
+
+
+def _forget_modules(before: set[str], root_module: str | None) -> None:
+    """Drop the failed plugin's own modules so nothing of it stays importable-by-accident."""
+    if not root_module:
+        return
+    for name in set(sys.modules) - before:
+        if name == root_module or name.startswith(root_module + "."):
+            del sys.modules[name]
+
+
+def call_startup(host: PluginHost, home: Any) -> None:
+    """Run every plugin's ``startup`` hook; one that raises is marked failed and unregistered."""
+    for impl in list(host.manager.hook.startup.get_hookimpls()):
+        name = host.manager.get_name(impl.plugin)
+        try:
+            impl.function(**{arg: home for arg in impl.argnames if arg == "home"})
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:
+            record = host.records.get(name)
+            host.manager.unregister(impl.plugin)
+            for gid in [g for g, owner in host.generator_plugin.items() if owner == name]:
+                del host.generators[gid]
+                del host.generator_plugin[gid]
+            if record is not None:
+                record.status = "failed"
+                record.reason = f"startup raised {type(error).__name__}: {error}"
+                record.traceback = "".join(traceback.format_exception(error))
+                record.generators = []

@@ -1,0 +1,280 @@
+"""The training loop. The engine owns it; a generator's Trainer owns one optimisation step.
+
+Seeding, device placement, shuffling and batching, cancellation between steps, the metric log,
+evaluation and previews on their cadence, checkpoints on theirs and on cancel, and exact resume
+all live here, once, for every generator.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from studio.api import DataError, DataReport, Generator, ModelHandle, RunContext, StudioError
+
+from . import checkpoints as ckpt
+from .batching import EpochSampler, default_collate, gather, to_device
+from .devices import describe_device, free_memory, resolve_device
+from .events import CheckpointSaved, Event, Finished, Log, Metric, SampleEvent, Started
+from .exporters import export
+from .fingerprint import data_fingerprint
+from .home import Home
+from .jobs import Job, JobCancelled, ProgressClock
+from .library import publish_model, resolve_checkpoint
+from .loop_params import training_schema
+from .plugins import PluginHost
+from .runs import MetricsLog, Run, create_run, find_run, truncate_metrics
+from .seeding import capture_rng, preserved_rng, restore_rng, seed_everything
+
+
+class TrainJob(Job):
+    """Train a new model, fine-tune one (``from_checkpoint``), or resume a run (``resume``)."""
+
+    kind = "train"
+
+    def __init__(
+        self,
+        host: PluginHost,
+        home: Home,
+        generator_id: str | None = None,
+        *,
+        data: Path | str | None = None,
+        params: dict[str, Any] | None = None,
+        from_checkpoint: str | Path | None = None,
+        name: str | None = None,
+        resume: str | Path | None = None,
+        extra_steps: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.home = home
+        self.generator_id = generator_id
+        self.data_path = Path(data) if data is not None else None
+        self.raw_params = dict(params or {})
+        self.from_checkpoint = from_checkpoint
+        self.name = name
+        self.resume_ref = resume
+        self.extra_steps = extra_steps
+        self.step = 0
+        self.run_record: Run | None = None
+        self._logs: list[str] = []
+        verb = "Resume" if resume else "Fine-tune" if from_checkpoint else "Train"
+        self.title = f"{verb} {resume or generator_id}"
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _prepare(self) -> tuple[Generator, Run, dict[str, Any], ckpt.Checkpoint | None, bool]:
+        """The generator, the run folder, the validated parameters, the starting checkpoint."""
+        if self.resume_ref is not None:
+            run = find_run(self.home.runs, str(self.resume_ref))
+            generator = self.host.generator(run.info["generator"])
+            params = training_schema(generator).validate(run.info["params"])
+            if self.extra_steps:
+                params["steps"] = max(params["steps"], self.extra_steps)
+            ckpt.sweep_temporaries(run.checkpoints_dir)
+            start = ckpt.newest_valid(run.checkpoints_dir)
+            if start is None:
+                raise StudioError(f"run '{run.name}' has no complete checkpoint to resume from")
+            self.data_path = Path(run.info["data"])
+            run.save(status="running", pid=os.getpid(), params=params)
+            return generator, run, params, start, True
+
+        if self.generator_id is None or self.data_path is None:
+            raise StudioError("training needs a generator and data (a file or a folder)")
+        generator = self.host.generator(self.generator_id)
+        params = training_schema(generator).validate(self.raw_params)
+        parent = (
+            resolve_checkpoint(self.home, self.from_checkpoint) if self.from_checkpoint else None
+        )
+        if parent is not None and parent.generator_id != generator.id:
+            raise StudioError(
+                f"cannot fine-tune '{generator.id}' from a '{parent.generator_id}' checkpoint"
+            )
+        if not self.data_path.exists():
+            raise DataError(f"no file or folder at {self.data_path}")
+        run = create_run(
+            self.home.runs,
+            generator.id,
+            self.name,
+            {
+                "params": params,
+                "data": str(self.data_path.resolve()),
+                "status": "running",
+                "pid": os.getpid(),
+                "step": 0,
+                "generator_version": generator.version,
+                "parent": _lineage(parent),
+            },
+        )
+        return generator, run, params, parent, False
+
+    def body(self) -> Iterator[Event]:
+        import torch
+
+        generator, run, params, start, resuming = self._prepare()
+        self.run_record = run
+        device = resolve_device(params["device"])
+        yield Started(self.kind, self.title, run_dir=run.path)
+        yield Log(f"training on {describe_device(device)['name']} in {run.path}")
+        try:
+            yield from self._train(torch, generator, run, params, start, resuming, device)
+        except JobCancelled:
+            run.save(status="cancelled", pid=0)
+            raise
+        except BaseException:
+            run.save(status="failed", pid=0)
+            raise
+        finally:
+            free_memory()
+
+    def _train(self, torch, generator, run, params, start, resuming, device) -> Iterator[Event]:
+        fingerprint = data_fingerprint(self.data_path)
+        if resuming and fingerprint != run.info.get("data_fingerprint"):
+            yield Log("the training data changed since this run started", "warning")
+        seed_everything(params["seed"])
+        report = DataReport(source=str(self.data_path))
+        model: ModelHandle | None = ckpt.load_model(generator, start, device) if start else None
+        data = generator.load_data(self.data_path, params, model, report)
+        if len(data.train) == 0:
+            raise DataError(f"no usable training examples in {self.data_path}")
+        run.save(data_fingerprint=fingerprint, report=report.to_json())
+        yield Log(report.summary())
+        if model is None:
+            # Re-seeded so initial weights depend on the seed alone, not on how data was read.
+            seed_everything(params["seed"])
+            model = generator.create_model(params, data)
+            model.module.to(device)
+        model.module.train()
+
+        context = RunContext(
+            device=device,
+            log=self._logs.append,
+            total_steps=params["steps"],
+            start_step=start.step if resuming else 0,
+        )
+        trainer = generator.create_trainer(model, data, params, context)
+        sampler = EpochSampler(len(data.train), params["batch_size"], params["seed"])
+        step = 0
+        if resuming:
+            state = ckpt.load_trainer_state(start)
+            trainer.load_state_dict(state["trainer"])
+            sampler.restore(state["data"])
+            restore_rng(state["rng"])
+            step = start.step
+            truncate_metrics(run.metrics_file, step)
+            yield Log(f"resumed from step {step}")
+        self.step = step
+        lineage = _lineage(start) if (start and not resuming) else run.info.get("parent")
+
+        def save(reason: str) -> CheckpointSaved:
+            metrics.sync()
+            saved = ckpt.save_checkpoint(
+                run.checkpoints_dir / f"step-{step:07d}",
+                generator=generator,
+                model=model,
+                step=step,
+                params=params,
+                dataset_fingerprint=fingerprint,
+                parent=lineage,
+                trainer_state={
+                    "trainer": trainer.state_dict(),
+                    "rng": capture_rng(),
+                    "data": sampler.position(),
+                },
+            )
+            _prune(run.checkpoints_dir, params["keep_checkpoints"])
+            run.save(step=step, last_checkpoint=str(saved.path))
+            return CheckpointSaved(saved.path, step, reason)
+
+        collate = data.collate or default_collate
+        total = params["steps"]
+        clock = ProgressClock(total, start=step)
+        metrics = MetricsLog(run.metrics_file)
+        last_saved = step if resuming else -1
+        in_step = False
+        try:
+            yield clock.progress(step)
+            while step < total:
+                self.check_cancel()
+                batch = to_device(collate(gather(data.train, sampler.next_indices())), device)
+                in_step = True
+                values = trainer.step(batch, step + 1)
+                in_step = False
+                step += 1
+                self.step = step
+                values = {name: float(value) for name, value in values.items()}
+                if params["eval_every"] and step % params["eval_every"] == 0:
+                    with preserved_rng(), torch.no_grad():
+                        values.update({k: float(v) for k, v in trainer.evaluate().items()})
+                metrics.append(step, values)
+                yield Metric(step, values)
+                yield clock.progress(step)
+                yield from self._drain_logs()
+                if params["preview_every"] and step % params["preview_every"] == 0:
+                    yield from self._previews(torch, generator, trainer, run, step)
+                if step % params["checkpoint_every"] == 0 or step == total:
+                    yield save("scheduled" if step < total else "final")
+                    last_saved = step
+        except JobCancelled:
+            if step > last_saved and not in_step:
+                yield save("cancelled")
+            raise
+        except BaseException:
+            # A failure inside a step may leave weights half-updated: keep the last good checkpoint.
+            if step > last_saved and not in_step:
+                yield save("failure")
+            raise
+        finally:
+            metrics.close()
+
+        final = ckpt.read_checkpoint(run.checkpoints_dir / f"step-{step:07d}", verify=False)
+        published = publish_model(self.home, final, run.name)
+        run.save(status="finished", pid=0, model=str(published.path))
+        yield Finished(
+            {
+                "run": str(run.path),
+                "checkpoint": str(final.path),
+                "model": str(published.path),
+                "step": step,
+            }
+        )
+
+    def _drain_logs(self) -> Iterator[Event]:
+        while self._logs:
+            yield Log(self._logs.pop(0))
+
+    def _previews(self, torch, generator, trainer, run: Run, step: int) -> Iterator[Event]:
+        with preserved_rng(), torch.no_grad():
+            samples = trainer.preview(step)
+        for index, sample in enumerate(samples):
+            metadata = {
+                "generator": generator.id,
+                "run": run.name,
+                "step": step,
+                "index": index,
+                "seed": getattr(sample, "seed", None),
+            }
+            paths = export(
+                self.host, sample, run.previews_dir, f"step-{step:07d}-{index}", metadata
+            )
+            yield SampleEvent(sample, step=step, paths=tuple(paths))
+
+
+def _lineage(checkpoint: ckpt.Checkpoint | None) -> dict[str, Any] | None:
+    if checkpoint is None:
+        return None
+    return {
+        "path": str(checkpoint.path),
+        "model_hash": checkpoint.model_hash,
+        "generator": checkpoint.generator_id,
+        "step": checkpoint.step,
+        "parent": checkpoint.manifest.get("parent"),
+    }
+
+
+def _prune(folder: Path, keep: int) -> None:
+    for old in ckpt.list_checkpoints(folder)[:-keep]:
+        shutil.rmtree(old.path, ignore_errors=True)

@@ -1,0 +1,84 @@
+"""Fixtures shared by the whole suite.
+
+Every test runs with a private library home, with the network blocked (in this process, and in
+subprocesses through ``support/nonet/sitecustomize.py``), and with the test generators installed as
+a real entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.entrypoints import TEST_PLUGINS, install_test_generators, subprocess_env
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("STUDIO_SAFE_MODE", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: socket.socket, *args: object, **kwargs: object) -> None:
+        if self.family == getattr(socket, "AF_UNIX", None):
+            return original(self, *args, **kwargs)
+        raise OSError("network access is blocked in Studio's tests")
+
+    original = socket.socket.connect
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture(autouse=True)
+def studio_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A site folder with the test generators installed, on sys.path for this process."""
+    site = tmp_path_factory.mktemp("site")
+    install_test_generators(site)
+    sys.path[:0] = [str(site), str(TEST_PLUGINS)]
+    yield site
+    for entry in (str(site), str(TEST_PLUGINS)):
+        if entry in sys.path:
+            sys.path.remove(entry)
+
+
+@pytest.fixture
+def host(plugin_site: Path):  # noqa: ANN201
+    """A loaded plugin host with the test generators (and the built-ins)."""
+    from studio.engine.plugins import load_plugins
+
+    return load_plugins()
+
+
+@pytest.fixture
+def home(studio_home: Path):  # noqa: ANN201
+    from studio.engine.home import Home
+
+    return Home.open(studio_home)
+
+
+@pytest.fixture
+def env(plugin_site: Path, studio_home: Path) -> dict[str, str]:
+    """Environment for ``studio`` subprocesses: test site, private home, network blocked."""
+    return subprocess_env(plugin_site, studio_home)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A short text corpus in several scripts."""
+    path = tmp_path / "corpus.txt"
+    path.write_text(
+        "To be, or not to be, that is the question. Ça va très bien. 春眠不觉晓。\n" * 20,
+        encoding="utf-8",
+    )
+    return path
