@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from support.entrypoints import TEST_PLUGINS, install_test_generators, subprocess_env
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -53,7 +52,7 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def host(plugin_site: Path):  # noqa: ANN201
+def host(plugin_site: Path):
     """A loaded plugin host with the test generators (and the built-ins)."""
     from studio.engine.plugins import load_plugins
 
@@ -61,7 +60,7 @@ def host(plugin_site: Path):  # noqa: ANN201
 
 
 @pytest.fixture
-def home(studio_home: Path):  # noqa: ANN201
+def home(studio_home: Path):
     from studio.engine.home import Home
 
     return Home.open(studio_home)

@@ -11,7 +11,16 @@ def test_train_then_generate(host, home, corpus, tmp_path) -> None:
     events = list(TrainJob(host, home, "tinychar", data=corpus, params={"steps": 12}).run())
     assert isinstance(events[-1], Finished), events[-1]
     out = tmp_path / "out"
-    events = list(GenerateJob(host, home, "tinychar", model=events[-1].result["model"],
-                              prompt="To", seed=1, out_dir=out).run())
+    events = list(
+        GenerateJob(
+            host,
+            home,
+            "tinychar",
+            model=events[-1].result["model"],
+            prompt="To",
+            seed=1,
+            out_dir=out,
+        ).run()
+    )
     assert isinstance(events[-1], Finished), events[-1]
     assert len(list(out.glob("*.txt"))) == 1

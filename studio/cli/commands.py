@@ -13,7 +13,8 @@ from studio.api import parse_assignments
 from studio.engine.events import Cancelled, Failed
 from studio.engine.home import Home
 from studio.engine.jobs import Job
-from studio.engine.plugins import PluginHost, load_plugins
+from studio.engine.plugins import PluginHost
+from studio.engine.session import open_session
 from studio.engine.settings import Settings
 
 from .progress import EventPrinter
@@ -22,9 +23,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def _session() -> tuple[Home, Settings, PluginHost]:
-    home = Home.open()
-    settings = Settings.load(home.settings_file)
-    return home, settings, load_plugins(settings)
+    session = open_session()
+    return session.home, session.settings, session.host
 
 
 def _print_json(data: Any) -> None:
@@ -103,7 +103,7 @@ def run_job(job: Job, printer: EventPrinter | None = None) -> int:
             if isinstance(event, Cancelled):
                 code = EXIT_CANCELLED
             elif isinstance(event, Failed):
-                code = EXIT_FAILED
+                code = EXIT_USAGE if event.user_error else EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous)
     if printer.failure is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -83,16 +84,22 @@ class EventPrinter:
             if self.bar is None:
                 from tqdm import tqdm
 
+                # A terminal that reports no width (a bare pty) gets 80 columns, not a blank bar.
+                width = shutil.get_terminal_size((0, 0)).columns
                 self.bar = tqdm(
                     total=event.total,
                     initial=event.done,
                     file=self.err,
-                    dynamic_ncols=True,
+                    dynamic_ncols=width > 0,
+                    ncols=None if width > 0 else 80,
                     leave=True,
                 )
             self.bar.total = event.total
             self.bar.n = event.done
-            self.bar.refresh() if event.done >= event.total else self.bar.update(0)
+            if event.done >= event.total:
+                self.bar.refresh()
+            else:
+                self.bar.update(0)  # redraws at tqdm's own pace, not on every step
             return
         now = time.monotonic()
         if now - self.last_plain >= PLAIN_INTERVAL_S or event.done >= event.total:

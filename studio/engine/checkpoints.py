@@ -253,6 +253,13 @@ def newest_valid(folder: Path) -> Checkpoint | None:
     return None
 
 
+def remove_checkpoint(path: Path) -> None:
+    """Delete a checkpoint atomically: renamed out of sight first, so a kill never leaves half."""
+    doomed = path.parent / f"{TEMP_PREFIX}delete-{path.name}-{uuid.uuid4().hex[:8]}"
+    os.rename(path, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 def sweep_temporaries(folder: Path) -> None:
     """Remove temporary folders left by a save that was killed."""
     if folder.is_dir():

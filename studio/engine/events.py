@@ -71,6 +71,8 @@ class Failed:
     traceback: str = ""
     # A hint the user can act on: a smaller batch, another device, a flag.
     hint: str = ""
+    # True when the user's input was at fault (bad data, a bad parameter), not the code.
+    user_error: bool = False
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class Job:
         except JobCancelled:
             yield Cancelled(step=getattr(self, "step", None))
         except StudioError as error:
-            yield Failed(str(error), traceback.format_exc())
+            yield Failed(str(error), traceback.format_exc(), user_error=True)
         except Exception as error:
             yield describe_failure(error)
 

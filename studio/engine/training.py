@@ -8,7 +8,6 @@ all live here, once, for every generator.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -222,10 +221,13 @@ class TrainJob(Job):
             if step > last_saved and not in_step:
                 yield save("cancelled")
             raise
-        except BaseException:
+        except Exception as failure:
             # A failure inside a step may leave weights half-updated: keep the last good checkpoint.
             if step > last_saved and not in_step:
-                yield save("failure")
+                try:
+                    yield save("failure")
+                except Exception as error:  # the original failure is the one to report
+                    failure.add_note(f"the failure checkpoint could not be saved: {error}")
             raise
         finally:
             metrics.close()
@@ -277,4 +279,4 @@ def _lineage(checkpoint: ckpt.Checkpoint | None) -> dict[str, Any] | None:
 
 def _prune(folder: Path, keep: int) -> None:
     for old in ckpt.list_checkpoints(folder)[:-keep]:
-        shutil.rmtree(old.path, ignore_errors=True)
+        ckpt.remove_checkpoint(old.path)

@@ -16,8 +16,9 @@ TEST_PLUGINS = TESTS / "testplugins"
 NONET = Path(__file__).resolve().parent / "nonet"
 
 
-def install_distribution(site: Path, name: str, entry_points: dict[str, str],
-                         version: str = "1.0") -> Path:
+def install_distribution(
+    site: Path, name: str, entry_points: dict[str, str], version: str = "1.0"
+) -> Path:
     """Write ``name``'s dist-info into ``site`` with ``entry_points`` in the studio group."""
     folder = site / f"{name.replace('-', '_')}-{version}.dist-info"
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,12 +39,13 @@ def install_test_generators(site: Path) -> None:
 def subprocess_env(site: Path, home: Path, **extra: str) -> dict[str, str]:
     """Environment for a ``studio`` subprocess: the test site, a private home, no network."""
     env = dict(os.environ)
+    env.pop("STUDIO_SAFE_MODE", None)
     paths = [str(NONET), str(site), str(TEST_PLUGINS)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
-    env.update(PYTHONPATH=os.pathsep.join(paths), STUDIO_HOME=str(home),
-               PYTHONUNBUFFERED="1", **extra)
-    env.pop("STUDIO_SAFE_MODE", None)
+    env.update(
+        PYTHONPATH=os.pathsep.join(paths), STUDIO_HOME=str(home), PYTHONUNBUFFERED="1", **extra
+    )
     return env
 
 

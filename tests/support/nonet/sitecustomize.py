@@ -8,7 +8,7 @@ import socket
 _ALLOWED = {getattr(socket, "AF_UNIX", None)}
 
 
-def _refuse(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+def _refuse(self, *args, **kwargs):
     if self.family in _ALLOWED:
         return _original_connect(self, *args, **kwargs)
     raise OSError("network access is blocked in Studio's tests")

@@ -1,0 +1,28 @@
+"""Opening Studio: the library home, the user's settings, and the loaded plugins.
+
+The window and the command line both start here, so both see the same plugins in the same states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .home import Home
+from .plugins import PluginHost, call_startup, load_plugins
+from .settings import Settings
+
+
+@dataclass
+class Session:
+    home: Home
+    settings: Settings
+    host: PluginHost
+
+
+def open_session(root: Path | None = None, *, safe_mode: bool | None = None) -> Session:
+    home = Home.open(root)
+    settings = Settings.load(home.settings_file)
+    host = load_plugins(settings, safe_mode=safe_mode)
+    call_startup(host, home.root)
+    return Session(home, settings, host)
