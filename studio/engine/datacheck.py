@@ -1,0 +1,57 @@
+"""Check a dataset without training: run the generator's ``load_data`` for its report.
+
+The window's dataset picker shows which files would be used and which skipped (and why) before a
+user commits to a run. ``load_data`` may import torch, so the window runs this as a job on its
+worker, like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from studio.api import DataError, DataReport
+
+from .events import Event, Finished, Started
+from .home import Home
+from .jobs import Job
+from .loop_params import training_schema
+from .plugins import PluginHost
+
+
+def check_data(
+    host: PluginHost, generator_id: str, source: Path, params: dict[str, Any] | None = None
+) -> DataReport:
+    """The report ``generator_id`` would make of ``source``; DataError when nothing is usable."""
+    generator = host.generator(generator_id)
+    source = Path(source)
+    if not source.exists():
+        raise DataError(f"no file or folder at {source}")
+    values = training_schema(generator).validate(params or {})
+    report = DataReport(source=str(source))
+    data = generator.load_data(source, values, None, report)
+    report.stats.setdefault("examples", len(data.train))
+    return report
+
+
+class DataCheckJob(Job):
+    kind = "datacheck"
+
+    def __init__(
+        self,
+        host: PluginHost,
+        home: Home,
+        generator_id: str,
+        source: Path,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.host, self.home = host, home
+        self.generator_id, self.source, self.params = generator_id, Path(source), params
+        self.title = f"Check data {self.source.name}"
+
+    def body(self) -> Iterator[Event]:
+        yield Started(self.kind, self.title)
+        report = check_data(self.host, self.generator_id, self.source, self.params)
+        yield Finished({"report": report.to_json()})

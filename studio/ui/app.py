@@ -1,0 +1,86 @@
+"""``studio`` / ``python main.py``: check for a display, load plugins, show the window.
+
+Order matters for start-up time: nothing here imports torch; the worker imports it right after
+the window has been shown (``Session.prewarm``), so the first paint is not held by it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+EXIT_NO_DISPLAY = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .startup import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    launched = time.perf_counter()
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    app.setOrganizationName("Studio")
+    app.setApplicationName("Studio")
+    _use_library_folder(QSettings)
+
+    from studio.engine.home import Home
+    from studio.engine.settings import Settings
+
+    from .startup import begin_start, end_start
+
+    home = Home.open()
+    settings = Settings.load(home.settings_file)
+    if begin_start(home.root) and not os.environ.get("STUDIO_SAFE_MODE"):
+        answer = QMessageBox.question(
+            None,
+            "Studio did not start last time",
+            "Studio stopped while starting last time; a plugin may be the cause.\n\n"
+            "Start in safe mode (built-in plugins only)? You can switch plugins off in "
+            "Tools → Plugins.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            os.environ["STUDIO_SAFE_MODE"] = "1"
+    window = build_window(home, settings)
+    window.show()
+    shown = time.perf_counter() - launched
+    window.statusBar().showMessage(f"Ready in {shown:.2f} s", 5000)
+    # After the first paint: the plugins loaded and the window is up, so this start succeeded;
+    # then warm torch on the worker.
+    QTimer.singleShot(0, lambda: end_start(home.root))
+    QTimer.singleShot(0, window.session.prewarm)
+    return app.exec()
+
+
+def build_window(home, settings):
+    """Load plugins, make the session and the main window (not shown). Used by tests too."""
+    from PySide6.QtWidgets import QApplication
+
+    from studio.engine.plugins import call_startup, load_plugins
+
+    from .main_window import MainWindow
+    from .session import Session
+    from .theme import apply_theme
+
+    theme = settings.get("theme", "dark")
+    apply_theme(QApplication.instance(), theme)
+    host = load_plugins(settings)
+    call_startup(host, home)
+    session = Session(host, home, settings)
+    window = MainWindow(session, theme)
+    session.start()
+    return window
+
+
+def _use_library_folder(qsettings_class) -> None:
+    """A library folder chosen in Settings applies unless STUDIO_HOME says otherwise."""
+    if os.environ.get("STUDIO_HOME"):
+        return
+    folder = qsettings_class().value("library_folder", "")
+    if folder:
+        os.environ["STUDIO_HOME"] = str(folder)

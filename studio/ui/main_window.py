@@ -1,0 +1,226 @@
+"""The main window: composes the views, menus, shortcuts and status bar; holds no job state.
+
+Layout and last choices persist in ``window.ini`` in the library home (QSettings, INI format),
+so a test's private home never touches the user's own.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .models.history import PromptHistory
+from .session import Session
+from .views.create_image import ImageCreateView
+from .views.create_text import TextCreateView
+from .views.generator_picker import GeneratorPicker
+from .views.jobs_panel import JobsPanel
+from .views.model_picker import ModelPicker
+from .views.plugins_dialog import PluginsDialog
+from .views.runs_view import RunsView
+from .views.settings_dialog import LIBRARY_KEY, SettingsDialog
+from .views.status import StatusBar
+from .views.train_view import TrainView
+
+TABS = ("Create", "Train", "Runs")
+
+
+class CreateView(QStackedWidget):
+    """Text or image creation, whichever the chosen generator makes."""
+
+    def __init__(self, session: Session, history: PromptHistory) -> None:
+        super().__init__()
+        self.session = session
+        self.text = TextCreateView(session, history)
+        self.image = ImageCreateView(session)
+        self.empty = QLabel("Pick a generator on the left.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for widget in (self.empty, self.text, self.image):
+            self.addWidget(widget)
+        session.generator_changed.connect(self._switch)
+        self._switch()
+
+    def _switch(self, *_args) -> None:
+        generator = self.session.generator
+        if generator is None:
+            self.setCurrentWidget(self.empty)
+        else:
+            self.setCurrentWidget(self.text if generator.modality == "text" else self.image)
+
+    def generate(self) -> int | None:
+        current = self.currentWidget()
+        return current.generate() if current is not self.empty else None
+
+    def cancel(self) -> None:
+        current = self.currentWidget()
+        if current is not self.empty:
+            current.cancel()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, theme: str = "dark") -> None:
+        super().__init__()
+        self.session = session
+        self.setWindowTitle("Studio")
+        self.resize(1280, 820)
+        self.qsettings = QSettings(
+            str(session.home.root / "window.ini"), QSettings.Format.IniFormat
+        )
+        self.history = PromptHistory.in_home(session.home.root)
+
+        self.generators = GeneratorPicker(session)
+        self.models = ModelPicker(session)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(QLabel("Generator"))
+        side_layout.addWidget(self.generators, 1)
+        side_layout.addWidget(QLabel("Model"))
+        side_layout.addWidget(self.models)
+        self._dock("Generators", side, Qt.DockWidgetArea.LeftDockWidgetArea, "generatorsDock")
+
+        self.create_view = CreateView(session, self.history)
+        self.train_view = TrainView(session, theme)
+        self.runs_view = RunsView(session, theme)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("views")
+        self.tabs.setDocumentMode(True)
+        for title, view in zip(
+            TABS, (self.create_view, self.train_view, self.runs_view), strict=True
+        ):
+            self.tabs.addTab(view, title)
+        self.setCentralWidget(self.tabs)
+        self.runs_view.resume_requested.connect(self.resume_run)
+        self.train_view.run_started.connect(self.runs_view.refresh)
+
+        self.jobs = JobsPanel(session)
+        self.jobs_dock = self._dock(
+            "Jobs", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea, "jobsDock"
+        )
+        self.setStatusBar(StatusBar(session))
+        self._menus()
+        self._restore()
+
+    def _dock(self, title: str, widget: QWidget, area, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Settings…", self.open_settings, "Ctrl+,")
+        file.addSeparator()
+        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        for index, title in enumerate(TABS):
+            self._action(
+                view,
+                title,
+                lambda _=False, i=index: self.tabs.setCurrentIndex(i),
+                f"Ctrl+{index + 1}",
+            )
+        view.addAction(self.jobs_dock.toggleViewAction())
+        job = bar.addMenu("&Job")
+        self.generate_action = self._action(job, "Generate", self.generate, "Ctrl+Return")
+        self._action(job, "Train", self.train_view.train, "Ctrl+T")
+        self.cancel_action = self._action(job, "Cancel", self.cancel, "Escape")
+        tools = bar.addMenu("&Tools")
+        self._action(tools, "Plugins…", self.open_plugins, "Ctrl+Shift+P")
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def generate(self) -> int | None:
+        self.tabs.setCurrentWidget(self.create_view)
+        return self.create_view.generate()
+
+    def cancel(self) -> None:
+        if self.tabs.currentWidget() is self.train_view:
+            self.train_view.cancel()
+        else:
+            self.create_view.cancel()
+
+    def resume_run(self, path: str) -> None:
+        self.tabs.setCurrentWidget(self.train_view)
+        self.train_view.resume(path)
+
+    def open_plugins(self) -> PluginsDialog:
+        dialog = PluginsDialog(self.session.host, self.session.settings, self)
+        dialog.restart_needed.connect(self._restart_notice)
+        dialog.show()
+        return dialog
+
+    def _restart_notice(self) -> None:
+        self.statusBar().showMessage("Plugin changes apply when Studio is restarted", 10000)
+
+    def open_settings(self) -> None:
+        library = QSettings().value(LIBRARY_KEY, str(self.session.home.root))
+        dialog = SettingsDialog(self.session.settings, str(library), self)
+        if dialog.exec():
+            dialog.apply()
+            self.session.worker.device_choice = self.session.settings.get("device", "auto")
+            QMessageBox.information(
+                self, "Settings", "Theme and library folder changes apply at the next start."
+            )
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self.qsettings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.qsettings.value("state")
+        if state is not None:
+            self.restoreState(state)
+        self.tabs.setCurrentIndex(int(self.qsettings.value("tab", 0)))
+        last = self.session.settings.get("ui", {}).get("generator")
+        ids = self.generators.generator_ids()
+        chosen = last if last in ids else (ids[0] if ids else "")
+        if chosen:
+            self.session.set_generator(chosen)
+        model = self.qsettings.value("model", "")
+        if model:
+            self.models.choose(str(model))
+        data = self.qsettings.value("dataset", "")
+        if data:
+            self.train_view.dataset.path.setText(str(data))
+
+    def save_layout(self) -> None:
+        self.qsettings.setValue("geometry", self.saveGeometry())
+        self.qsettings.setValue("state", self.saveState())
+        self.qsettings.setValue("tab", self.tabs.currentIndex())
+        self.qsettings.setValue("model", self.session.model_ref)
+        self.qsettings.setValue("dataset", self.train_view.dataset.path.text())
+        self.qsettings.sync()
+        self.session.settings.save()
+
+    def closeEvent(self, event) -> None:
+        """Closing mid-training cancels the job, which saves a checkpoint: reopen and Resume."""
+        self.save_layout()
+        if self.session.worker.busy:
+            self.statusBar().showMessage("Saving a checkpoint before closing…")
+        self.session.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Qt-free model objects behind the views: testable without a QApplication."""

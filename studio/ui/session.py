@@ -1,0 +1,156 @@
+"""The window's session: the plugin host, the library, the worker, and the user's selection.
+
+One GUI-thread QObject that views listen to; it is the only place jobs are created. It makes
+engine jobs (Qt-free objects) and hands them to the worker; the worker's coalesced events come
+back through :meth:`_on_delivered` and are re-emitted per job on the UI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.engine.datacheck import DataCheckJob
+from studio.engine.events import TERMINAL, Event
+from studio.engine.generation import GenerateJob
+from studio.engine.home import Home
+from studio.engine.jobs import Job
+from studio.engine.plugins import PluginHost
+from studio.engine.settings import Settings
+from studio.engine.training import TrainJob
+
+from .worker import GpuWorker
+
+
+class Session(QObject):
+    #: (job id, events of that job in order) — every view filters by the job ids it started.
+    events = Signal(int, object)
+    job_queued = Signal(int, str, str)  # id, title, kind
+    job_ended = Signal(int, object)  # id, the terminal event
+    generator_changed = Signal(str)
+    model_changed = Signal(str)
+    library_changed = Signal()  # a run finished or was cancelled: runs and models changed
+    device_changed = Signal(dict)
+    worker_state = Signal(str)
+    #: failures outside any job (the pre-warm), for the status bar
+    problem = Signal(str)
+
+    def __init__(self, host: PluginHost, home: Home, settings: Settings) -> None:
+        super().__init__()
+        self.host, self.home, self.settings = host, home, settings
+        self.generator_id = ""
+        self.model_ref = ""  # "" means a new, untrained model
+        self.kinds: dict[int, str] = {}
+        self.worker = GpuWorker(settings.get("device", "auto"))
+        # Bound methods of this GUI-thread object: they run on the UI thread.
+        self.worker.delivered.connect(self._on_delivered)
+        self.worker.device_changed.connect(self._on_device)
+        self.worker.state_changed.connect(self._on_state)
+
+    # -- selection ------------------------------------------------------------------------------
+
+    @property
+    def generator(self):
+        return self.host.generators.get(self.generator_id)
+
+    def set_generator(self, generator_id: str) -> None:
+        if generator_id != self.generator_id:
+            self.generator_id = generator_id
+            self.model_ref = ""
+            self.settings.data.setdefault("ui", {})["generator"] = generator_id
+            self.generator_changed.emit(generator_id)
+
+    def set_model(self, reference: str) -> None:
+        if reference != self.model_ref:
+            self.model_ref = reference
+            self.model_changed.emit(reference)
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def prewarm(self) -> None:
+        self.worker.prewarm()
+
+    def submit(self, job: Job) -> int:
+        job_id = self.worker.submit(job)
+        self.kinds[job_id] = job.kind
+        self.job_queued.emit(job_id, job.title, job.kind)
+        return job_id
+
+    def generate(
+        self,
+        *,
+        prompt: str = "",
+        seed: int | None = None,
+        count: int = 1,
+        params: dict[str, Any] | None = None,
+        inputs: list[Path] | None = None,
+        model: str | None = None,
+    ) -> int:
+        job = GenerateJob(
+            self.host,
+            self.home,
+            self.generator_id,
+            model=(self.model_ref if model is None else model) or None,
+            prompt=prompt,
+            seed=seed,
+            count=count,
+            params=params,
+            inputs=inputs,
+            out_dir=self.home.exports,
+            device=self.settings.get("device", "auto"),
+        )
+        return self.submit(job)
+
+    def train(self, data: Path, params: dict[str, Any], *, fine_tune: bool = False) -> int:
+        params = {**params}
+        params.setdefault("device", self.settings.get("device", "auto"))
+        job = TrainJob(
+            self.host,
+            self.home,
+            self.generator_id,
+            data=data,
+            params=params,
+            from_checkpoint=self.model_ref if fine_tune and self.model_ref else None,
+        )
+        return self.submit(job)
+
+    def resume(self, run: str, extra_steps: int | None = None) -> int:
+        return self.submit(TrainJob(self.host, self.home, resume=run, extra_steps=extra_steps))
+
+    def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
+        return self.submit(DataCheckJob(self.host, self.home, self.generator_id, source, params))
+
+    def cancel(self, job_id: int) -> None:
+        self.worker.cancel(job_id)
+
+    def shutdown(self) -> bool:
+        return self.worker.stop()
+
+    # -- worker signals (UI thread) -------------------------------------------------------------
+
+    def _on_delivered(self, batch: list[tuple[int, Event]]) -> None:
+        grouped: dict[int, list[Event]] = {}
+        for job_id, event in batch:
+            grouped.setdefault(job_id, []).append(event)
+        for job_id, events in grouped.items():
+            if job_id == 0:  # the pre-warm
+                for event in events:
+                    self.problem.emit(getattr(event, "message", str(event)))
+                continue
+            self.events.emit(job_id, events)
+            for event in events:
+                if isinstance(event, TERMINAL):
+                    self.job_ended.emit(job_id, event)
+                    if self.kinds.get(job_id) == "train":
+                        self.library_changed.emit()
+
+    def _on_device(self, info: dict) -> None:
+        self.device_changed.emit(info)
+
+    def _on_state(self, state: str) -> None:
+        self.worker_state.emit(state)

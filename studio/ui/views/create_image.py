@@ -1,0 +1,260 @@
+"""Create, images: seed and dice, count, the generator's parameters, a gallery; and two tools
+driven by the generator's own schema, never by its id:
+
+- *Walk between two*: shown when the generate schema has a ``mode`` choice containing
+  "interp" — the two selected images' files become the request's inputs.
+- *Variations of a dropped image*: shown when the generator ``takes_inputs`` (and, with a ``mode``
+  param, has a choice containing "variation").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api import ImageSample, ParamError
+from studio.engine.events import Event, Progress, SampleEvent
+
+from ..session import Session
+from .gallery import Gallery, GalleryItem, to_qimage
+from .job_binding import JobView
+from .param_form import ParamForm
+from .seed_box import SeedBox
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+
+
+def mode_choice(generator, word: str) -> str | None:
+    """The generator's ``mode`` choice containing ``word``, if it has one."""
+    schema = generator.generate_params if generator is not None else None
+    if schema is None or "mode" not in schema or schema["mode"].kind != "choice":
+        return None
+    return next((c for c in schema["mode"].choices if word in c.lower()), None)
+
+
+class DropZone(QLabel):
+    """Accepts image files dropped from a file manager (or the gallery)."""
+
+    def __init__(self, on_drop, parent=None) -> None:
+        super().__init__("Drop an image here for variations", parent)
+        self.setObjectName("dropZone")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(48)
+        self.setStyleSheet("QLabel#dropZone { border: 1px dashed #5b6470; border-radius: 6px; }")
+        self.setAcceptDrops(True)
+        self._on_drop = on_drop
+
+    def dragEnterEvent(self, event) -> None:
+        if _image_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = _image_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self._on_drop(paths[0])
+
+
+def _image_paths(mime) -> list[Path]:
+    return [
+        Path(url.toLocalFile())
+        for url in mime.urls()
+        if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES
+    ]
+
+
+class ImageCreateView(JobView):
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.form: ParamForm | None = None
+        self._request: dict = {}
+        self._only_index: int | None = None
+        self.seed = SeedBox()
+        self.count = QSpinBox()
+        self.count.setObjectName("count")
+        self.count.setRange(1, 256)
+        self.count.setValue(8)
+        self.count.setToolTip("How many images (each gets its own seed: seed, seed+1, ...)")
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("primary")
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.cancel)
+        self.progress = QLabel()
+        self.progress.setObjectName("hint")
+        self.walk_button = QPushButton("Walk between two")
+        self.walk_button.setToolTip("Select two images, then make a walk from one to the other")
+        self.walk_button.clicked.connect(self.walk)
+        self.drop_zone = DropZone(self.variations)
+        self.gallery = Gallery()
+        self.gallery.rerun_requested.connect(self.rerun)
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.zoom.setRange(48, 512)
+        self.zoom.setValue(128)
+        self.zoom.setToolTip("Zoom the gallery")
+        self.zoom.valueChanged.connect(self.gallery.set_zoom)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.gallery.clear)
+
+        self.form_holder = QVBoxLayout()
+        top = QFormLayout()
+        top.addRow("Seed", self.seed)
+        top.addRow("Count", self.count)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch()
+        side = QWidget()
+        side.setMaximumWidth(340)
+        side_layout = QVBoxLayout(side)
+        side_layout.addLayout(top)
+        side_layout.addLayout(self.form_holder)
+        side_layout.addLayout(buttons)
+        side_layout.addWidget(self.progress)
+        side_layout.addWidget(self.failure_line)
+        side_layout.addWidget(self.walk_button)
+        side_layout.addWidget(self.drop_zone)
+        side_layout.addStretch()
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Zoom"))
+        bar.addWidget(self.zoom)
+        bar.addStretch()
+        bar.addWidget(clear)
+        right = QVBoxLayout()
+        right.addLayout(bar)
+        right.addWidget(self.gallery, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(side)
+        layout.addLayout(right, 1)
+        session.generator_changed.connect(self.bind_generator)
+        self.bind_generator()
+
+    def bind_generator(self, *_args) -> None:
+        generator = self.session.generator
+        if self.form is not None:
+            self.form.setParent(None)
+            self.form = None
+        is_image = generator is not None and generator.modality == "image"
+        if is_image:
+            self.form = ParamForm(generator.generate_params)
+            self.form_holder.addWidget(self.form)
+        self.walk_button.setVisible(is_image and mode_choice(generator, "interp") is not None)
+        takes = is_image and generator.takes_inputs
+        has_mode = is_image and "mode" in generator.generate_params
+        self.drop_zone.setVisible(
+            bool(takes and (not has_mode or mode_choice(generator, "variation")))
+        )
+
+    # -- starting jobs --------------------------------------------------------------------------
+
+    def _params(self, mode: str | None = None) -> dict | None:
+        if self.form is None:
+            return None
+        try:
+            params = self.form.values()
+        except ParamError:
+            self.form.errors()
+            return None
+        if mode is not None:
+            params["mode"] = mode
+        return params
+
+    def _start(
+        self, seed: int, count: int, params: dict, inputs=None, model=None, only=None
+    ) -> int | None:
+        if self.job_id is not None:
+            return None
+        self._only_index = only
+        self._request = {
+            "seed": seed,
+            "params": params,
+            "model": self.session.model_ref if model is None else model,
+            "inputs": [str(p) for p in inputs or []],
+        }
+        job_id = self.session.generate(
+            seed=seed, count=count, params=params, inputs=inputs, model=self._request["model"]
+        )
+        self.follow(job_id)
+        return job_id
+
+    def generate(self) -> int | None:
+        params = self._params()
+        return (
+            None if params is None else self._start(self.seed.value(), self.count.value(), params)
+        )
+
+    def rerun(self, entry: GalleryItem) -> int | None:
+        """The same image again: the same model, parameters and inputs, and its own seed.
+
+        A trained model makes image ``i`` from seed ``request seed + i`` alone. A new untrained
+        model is itself initialised from the request seed, so that request is repeated up to
+        the image and only the image is kept.
+        """
+        request = entry.request
+        inputs = [Path(p) for p in request.get("inputs", [])]
+        params, model = dict(request["params"]), request["model"]
+        if model:
+            return self._start(entry.seed or 0, 1, params, inputs, model)
+        return self._start(request["seed"], entry.index + 1, params, inputs, model, entry.index)
+
+    def walk(self) -> int | None:
+        chosen = [e for e in self.gallery.selected_entries() if e.path]
+        mode = mode_choice(self.session.generator, "interp")
+        if len(chosen) != 2 or mode is None:
+            self.progress.setText("Select exactly two images to walk between.")
+            return None
+        params = self._params(mode)
+        if params is None:
+            return None
+        return self._start(
+            chosen[0].seed or 0, self.count.value(), params, [chosen[0].path, chosen[1].path]
+        )
+
+    def variations(self, path: Path) -> int | None:
+        params = self._params(mode_choice(self.session.generator, "variation"))
+        return (
+            None
+            if params is None
+            else self._start(self.seed.value(), self.count.value(), params, [path])
+        )
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, Progress) and event.total:
+            self.progress.setText(f"{event.done} of {event.total}")
+        elif isinstance(event, SampleEvent) and isinstance(event.sample, ImageSample):
+            sample = event.sample
+            if self._only_index is not None and sample.index != self._only_index:
+                return
+            png = next((p for p in event.paths if p.suffix == ".png"), None)
+            label = sample.label or (f"seed {sample.seed}" if sample.seed is not None else "")
+            self.gallery.add(
+                GalleryItem(
+                    to_qimage(sample.pixels),
+                    png,
+                    sample.seed,
+                    label,
+                    dict(self._request),
+                    sample.index,
+                )
+            )
+
+    def job_state_changed(self, running: bool) -> None:
+        self.generate_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self.progress.setText("Working…")

@@ -1,0 +1,194 @@
+"""Create, text: a prompt editor, streaming output, stop, and a searchable persisted history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api import ParamError, TextChunk
+from studio.engine.events import Event, Finished, SampleEvent
+
+from ..models.history import HistoryEntry, PromptHistory
+from ..session import Session
+from .job_binding import JobView
+from .param_form import ParamForm
+from .seed_box import SeedBox
+
+ENTRY_ROLE = Qt.ItemDataRole.UserRole
+
+
+class TextCreateView(JobView):
+    def __init__(self, session: Session, history: PromptHistory, parent=None) -> None:
+        super().__init__(session, parent)
+        self.history = history
+        self.form: ParamForm | None = None
+        self._request: dict = {}
+        self._texts: dict[int, str] = {}
+        self.prompt = QPlainTextEdit()
+        self.prompt.setObjectName("prompt")
+        self.prompt.setPlaceholderText("Type a prompt, then Generate (Ctrl+Enter)")
+        self.prompt.setMaximumHeight(110)
+        self.seed = SeedBox()
+        self.count = QSpinBox()
+        self.count.setRange(1, 16)
+        self.count.setToolTip("How many continuations to write")
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("primary")
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.cancel)
+        self.output = QPlainTextEdit()
+        self.output.setObjectName("output")
+        self.output.setReadOnly(True)
+        self.output.setPlaceholderText("The text streams in here.")
+        self.form_holder = QVBoxLayout()
+
+        settings = QFormLayout()
+        settings.addRow("Seed", self.seed)
+        settings.addRow("Count", self.count)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("Prompt"))
+        left_layout.addWidget(self.prompt)
+        left_layout.addLayout(settings)
+        left_layout.addLayout(self.form_holder)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.failure_line)
+        left_layout.addWidget(self.output, 1)
+
+        self.search = QLineEdit()
+        self.search.setObjectName("historySearch")
+        self.search.setPlaceholderText("Search prompts and outputs")
+        self.search.textChanged.connect(self.refresh_history)
+        self.history_list = QListWidget()
+        self.history_list.setObjectName("history")
+        self.history_list.setWordWrap(True)
+        self.history_list.itemActivated.connect(self.restore)
+        self.history_list.itemClicked.connect(self.restore)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(QLabel("History"))
+        right_layout.addWidget(self.search)
+        right_layout.addWidget(self.history_list)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        session.generator_changed.connect(self.bind_generator)
+        self.bind_generator()
+
+    def bind_generator(self, *_args) -> None:
+        generator = self.session.generator
+        if self.form is not None:
+            self.form.setParent(None)
+            self.form = None
+        if generator is not None and generator.modality == "text":
+            self.form = ParamForm(generator.generate_params)
+            self.form_holder.addWidget(self.form)
+            self.prompt.setEnabled(generator.takes_prompt)
+        self.refresh_history()
+
+    def generate(self) -> int | None:
+        if self.form is None or self.job_id is not None:
+            return None
+        try:
+            params = self.form.values()
+        except ParamError:
+            self.form.errors()
+            return None
+        self.output.clear()
+        self._texts.clear()
+        self._request = {
+            "prompt": self.prompt.toPlainText(),
+            "seed": self.seed.value(),
+            "params": params,
+            "model": self.session.model_ref,
+        }
+        job_id = self.session.generate(
+            prompt=self._request["prompt"],
+            seed=self._request["seed"],
+            count=self.count.value(),
+            params=params,
+        )
+        self.follow(job_id)
+        return job_id
+
+    def handle(self, event: Event) -> None:
+        if not isinstance(event, SampleEvent) or event.final:
+            return
+        chunk = event.sample
+        if not isinstance(chunk, TextChunk):
+            return
+        if chunk.index not in self._texts:
+            self._texts[chunk.index] = ""
+            if chunk.index:
+                self._append(f"\n\n— {chunk.index + 1} —\n")
+            self._append(self._request.get("prompt", ""))
+        self._texts[chunk.index] += chunk.text
+        self._append(chunk.text)
+
+    def _append(self, text: str) -> None:
+        cursor = self.output.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        self.output.setTextCursor(cursor)
+
+    def ended(self, event: Event) -> None:
+        if isinstance(event, Finished) and self._texts:
+            self.history.add(
+                HistoryEntry(
+                    generator=self.session.generator_id,
+                    prompt=self._request["prompt"],
+                    output="\n\n".join(self._texts[i] for i in sorted(self._texts)),
+                    seed=self._request["seed"],
+                    model=self._request["model"],
+                    params=self._request["params"],
+                )
+            )
+            self.refresh_history()
+
+    def job_state_changed(self, running: bool) -> None:
+        self.generate_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def refresh_history(self, *_args) -> None:
+        self.history_list.clear()
+        for entry in self.history.search(self.search.text(), self.session.generator_id or None):
+            first = entry.prompt.strip().splitlines()[0] if entry.prompt.strip() else "(no prompt)"
+            item = QListWidgetItem(f"{first[:60]}\n{entry.output.strip()[:80]}  ·  {entry.created}")
+            item.setData(ENTRY_ROLE, entry)
+            item.setToolTip(entry.output[:500])
+            self.history_list.addItem(item)
+
+    def restore(self, item: QListWidgetItem) -> None:
+        entry: HistoryEntry = item.data(ENTRY_ROLE)
+        self.prompt.setPlainText(entry.prompt)
+        self.output.setPlainText(entry.prompt + entry.output)
+        if entry.seed is not None:
+            self.seed.setValue(entry.seed)
+        if self.form is not None:
+            self.form.set_values(entry.params)

@@ -1,0 +1,123 @@
+"""The dataset picker: a folder or file (browse, type, or drag and drop) and its validation report:
+which files would be used, which skipped and why — checked on the worker by the plugin's own
+``load_data`` (studio.engine.datacheck), before training starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from studio.engine.events import Event, Failed, Finished
+
+from ..session import Session
+from .job_binding import JobView
+
+
+def format_report(report: dict) -> str:
+    used, skipped = report.get("used", []), report.get("skipped", [])
+    lines = [f"{len(used)} file(s) used, {len(skipped)} skipped"]
+    lines += [f"  skipped {Path(s['path']).name}: {s['reason']}" for s in skipped]
+    lines += [f"  {note}" for note in report.get("notes", [])]
+    for key, value in report.get("stats", {}).items():
+        if isinstance(value, (int, float, str)):
+            lines.append(f"  {key}: {value}")
+        elif isinstance(value, (list, tuple)):
+            lines.append(f"  {key}: {len(value)} entries")
+    return "\n".join(lines)
+
+
+class DatasetPicker(JobView):
+    #: the chosen path, once set (checked or not)
+    path_changed = Signal(str)
+
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.setAcceptDrops(True)
+        self.report: dict | None = None
+        self.path = QLineEdit()
+        self.path.setObjectName("datasetPath")
+        self.path.setPlaceholderText("A folder or a file — or drop one here")
+        self.path.editingFinished.connect(self.check)
+        folder = QPushButton("Folder…")
+        folder.clicked.connect(self._browse_folder)
+        file = QPushButton("File…")
+        file.clicked.connect(self._browse_file)
+        self.report_view = QPlainTextEdit()
+        self.report_view.setObjectName("dataReport")
+        self.report_view.setReadOnly(True)
+        self.report_view.setMaximumHeight(110)
+        self.report_view.setPlaceholderText(
+            "The data report appears here: files used, skipped, why."
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(folder)
+        row.addWidget(file)
+        box = QGroupBox("Dataset")
+        inner = QVBoxLayout(box)
+        inner.addLayout(row)
+        inner.addWidget(self.report_view)
+        inner.addWidget(self.failure_line)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(box)
+        session.generator_changed.connect(self.check)
+
+    def value(self) -> Path | None:
+        text = self.path.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def set_path(self, path: str | Path) -> None:
+        self.path.setText(str(path))
+        self.check()
+
+    def check(self, *_args) -> int | None:
+        path = self.value()
+        self.report = None
+        if path is None or not self.session.generator_id:
+            return None
+        self.path_changed.emit(str(path))
+        if not path.exists():
+            self.report_view.setPlainText(f"No file or folder at {path}")
+            return None
+        self.report_view.setPlainText("Checking…")
+        job_id = self.session.check_data(path)
+        self.follow(job_id)
+        return job_id
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, Finished):
+            self.report = event.result.get("report", {})
+            self.report_view.setPlainText(format_report(self.report))
+        elif isinstance(event, Failed):
+            self.report_view.setPlainText(f"Not usable: {event.message}")
+
+    def _browse_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Training data folder")
+        if folder:
+            self.set_path(folder)
+
+    def _browse_file(self) -> None:
+        file, _ = QFileDialog.getOpenFileName(self, "Training data file")
+        if file:
+            self.set_path(file)
+
+    def dragEnterEvent(self, event) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        local = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if local:
+            event.acceptProposedAction()
+            self.set_path(local[0])

@@ -1,0 +1,133 @@
+"""Runs: every past training run with its status and curves, read back from metrics.jsonl."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.runs import list_runs, read_metrics
+
+from ..models.curves import CurveStore
+from ..session import Session
+from .curves import CurvesView
+
+COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+class RunsView(QWidget):
+    resume_requested = Signal(str)  # the run's folder
+
+    def __init__(self, session: Session, theme: str | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("runsTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.currentCellChanged.connect(self._on_row)
+        self.curves = CurvesView(CurveStore(), theme)
+        self.detail = QLabel("Select a run to see its curves.")
+        self.detail.setObjectName("hint")
+        self.detail.setWordWrap(True)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setEnabled(False)
+        self.resume_button.clicked.connect(self._resume)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(refresh)
+        buttons.addStretch()
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.table)
+        top_layout.addLayout(buttons)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.detail)
+        bottom_layout.addWidget(self.curves, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setSizes([220, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.runs = []
+        session.library_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
+        selected = self.selected_path()
+        self.runs = list(reversed(list_runs(self.session.home.runs)))  # newest first
+        self.table.setRowCount(len(self.runs))
+        for row, run in enumerate(self.runs):
+            summary = run.summary()
+            total = summary.get("total_steps")
+            cells = [
+                run.name,
+                str(summary.get("generator", "")),
+                summary["status"],
+                f"{summary['step']}/{total}" if total else str(summary["step"]),
+                ", ".join(str(s) for s in summary["checkpoints"]),
+                str(summary.get("created", ""))[:16].replace("T", " "),
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(PATH_ROLE, str(run.path))
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        names = [str(r.path) for r in self.runs]
+        if selected in names:
+            self.table.selectRow(names.index(selected))
+            self._on_row(names.index(selected))
+
+    def run_names(self) -> list[str]:
+        return [r.name for r in self.runs]
+
+    def selected_path(self) -> str | None:
+        row = self.table.currentRow()
+        return str(self.runs[row].path) if 0 <= row < len(self.runs) else None
+
+    def select(self, name: str) -> None:
+        row = self.run_names().index(name)
+        self.table.selectRow(row)
+        self._on_row(row)
+
+    def _on_row(self, row: int, *_args) -> None:
+        if not 0 <= row < len(self.runs):
+            return
+        run = self.runs[row]
+        store = CurveStore()
+        store.extend((r["step"], r["values"]) for r in read_metrics(run.metrics_file))
+        self.curves.set_store(store)
+        report = run.info.get("report") or {}
+        skipped = len(report.get("skipped", []))
+        self.detail.setText(
+            f"{run.name}: {run.status}, step {run.info.get('step', 0)}; data {run.info.get('data')}"
+            + (f" ({skipped} file(s) skipped)" if skipped else "")
+        )
+        self.resume_button.setEnabled(run.status in ("cancelled", "interrupted", "failed"))
+
+    def _resume(self) -> None:
+        path = self.selected_path()
+        if path:
+            self.resume_requested.emit(path)

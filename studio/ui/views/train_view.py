@@ -1,0 +1,265 @@
+"""Train: dataset, parameters, start / cancel / resume / fine-tune; live curves, previews,
+progress with ETA, and the run's checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api import ImageSample, ParamError, TextChunk
+from studio.engine.checkpoints import newest_valid
+from studio.engine.events import (
+    Cancelled,
+    CheckpointSaved,
+    Event,
+    Failed,
+    Finished,
+    Log,
+    Metric,
+    Progress,
+    SampleEvent,
+    Started,
+)
+from studio.engine.loop_params import training_schema
+from studio.engine.runs import find_run, read_metrics
+
+from ..eta import format_eta
+from ..models.curves import CurveStore
+from ..session import Session
+from .curves import CurvesView
+from .dataset_picker import DatasetPicker
+from .gallery import Gallery, GalleryItem, to_qimage
+from .job_binding import JobView
+from .param_form import ParamForm
+
+
+class TrainView(JobView):
+    run_started = Signal(str)
+
+    def __init__(self, session: Session, theme: str | None = None, parent=None) -> None:
+        super().__init__(session, parent)
+        self.store = CurveStore()
+        self.form: ParamForm | None = None
+        self.run_dir: Path | None = None
+        self.dataset = DatasetPicker(session)
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("primary")
+        self.train_button.setToolTip("Train a new model on the dataset (Ctrl+T)")
+        self.train_button.clicked.connect(self.train)
+        self.finetune_button = QPushButton("Fine-tune selected model")
+        self.finetune_button.setToolTip("Continue training the model chosen in the model picker")
+        self.finetune_button.clicked.connect(self.fine_tune)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the last cancelled or interrupted run")
+        self.resume_button.setEnabled(False)
+        self.resume_button.clicked.connect(lambda: self.resume(str(self.run_dir)))
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainProgress")
+        self.eta = QLabel("No run yet")
+        self.eta.setObjectName("hint")
+        self.curves = CurvesView(self.store, theme)
+        self.previews = Gallery()
+        self.previews.set_zoom(72)
+        self.text_previews = QPlainTextEdit()
+        self.text_previews.setReadOnly(True)
+        self.text_previews.setPlaceholderText("Preview samples appear here as training goes.")
+        self.checkpoints = QListWidget()
+        self.checkpoints.setObjectName("checkpoints")
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(500)
+
+        self.form_holder = QVBoxLayout()
+        params_box = QGroupBox("Training parameters")
+        params_box.setLayout(self.form_holder)
+        buttons = QHBoxLayout()
+        for button in (self.train_button, self.cancel_button, self.resume_button):
+            buttons.addWidget(button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.dataset)
+        left_layout.addWidget(params_box)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.finetune_button)
+        left_layout.addWidget(self.failure_line)
+        left_layout.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(340)
+        scroll.setMaximumWidth(420)
+
+        samples = QSplitter(Qt.Orientation.Horizontal)
+        for title, widget in (
+            ("Previews", self._stack_previews()),
+            ("Checkpoints", self.checkpoints),
+            ("Log", self.log),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(widget)
+            samples.addWidget(box)
+        samples.setSizes([420, 200, 260])
+        top = QHBoxLayout()
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.eta)
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(self.curves)
+        right_split.addWidget(samples)
+        right_split.setSizes([420, 220])
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(top)
+        right_layout.addWidget(right_split, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        layout.addWidget(right, 1)
+        session.generator_changed.connect(self.bind_generator)
+        session.model_changed.connect(self._update_buttons)
+        self.bind_generator()
+
+    def _stack_previews(self) -> QWidget:
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.previews)
+        layout.addWidget(self.text_previews)
+        return holder
+
+    def bind_generator(self, *_args) -> None:
+        generator = self.session.generator
+        if self.form is not None:
+            self.form.setParent(None)
+            self.form = None
+        if generator is not None:
+            self.form = ParamForm(training_schema(generator))
+            self.form_holder.addWidget(self.form)
+            image = generator.modality == "image"
+            self.previews.setVisible(image)
+            self.text_previews.setVisible(not image)
+        self._update_buttons()
+
+    def _update_buttons(self, *_args) -> None:
+        idle = self.job_id is None
+        ready = idle and self.form is not None
+        self.train_button.setEnabled(ready)
+        self.finetune_button.setEnabled(ready and bool(self.session.model_ref))
+        self.cancel_button.setEnabled(not idle)
+        resumable = False
+        if idle and self.run_dir is not None:
+            try:
+                resumable = find_run(self.session.home.runs, str(self.run_dir)).status in (
+                    "cancelled",
+                    "interrupted",
+                    "failed",
+                )
+            except Exception:
+                resumable = False
+        self.resume_button.setEnabled(resumable)
+
+    # -- starting -------------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.store.clear()
+        self.curves.set_store(self.store)
+        self.previews.clear()
+        self.text_previews.clear()
+        self.checkpoints.clear()
+        self.log.clear()
+        self.progress.setValue(0)
+
+    def train(self, *, fine_tune: bool = False) -> int | None:
+        data = self.dataset.value()
+        if self.form is None or self.job_id is not None:
+            return None
+        if data is None:
+            self.eta.setText("Choose a dataset first")
+            return None
+        try:
+            params = self.form.values()
+        except ParamError:
+            self.form.errors()
+            return None
+        self._reset()
+        job_id = self.session.train(data, params, fine_tune=fine_tune)
+        self.follow(job_id)
+        return job_id
+
+    def fine_tune(self) -> int | None:
+        return self.train(fine_tune=True)
+
+    def resume(self, run: str) -> int | None:
+        """Continue a run; the curves start with what it logged up to its last checkpoint."""
+        if self.job_id is not None:
+            return None
+        self._reset()
+        record = find_run(self.session.home.runs, run)
+        start = newest_valid(record.checkpoints_dir)
+        last = start.step if start else 0
+        self.store.extend(
+            (r["step"], r["values"]) for r in read_metrics(record.metrics_file) if r["step"] <= last
+        )
+        job_id = self.session.resume(str(record.path))
+        self.follow(job_id)
+        return job_id
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, Metric):
+            self.store.add(event.step, event.values)
+        elif isinstance(event, Progress) and event.total:
+            self.progress.setMaximum(event.total)
+            self.progress.setValue(event.done)
+            eta = f"{format_eta(event.eta_seconds)} left" if event.eta_seconds else ""
+            self.eta.setText(f"step {event.done} of {event.total}  {eta}")
+        elif isinstance(event, SampleEvent):
+            self._preview(event)
+        elif isinstance(event, CheckpointSaved):
+            self.checkpoints.insertItem(0, f"step {event.step}  ·  {event.reason}")
+        elif isinstance(event, Log):
+            self.log.appendPlainText(event.message)
+        elif isinstance(event, Started) and event.run_dir is not None:
+            self.run_dir = event.run_dir
+            self.run_started.emit(str(event.run_dir))
+
+    def _preview(self, event: SampleEvent) -> None:
+        sample = event.sample
+        if isinstance(sample, ImageSample):
+            png = next((p for p in event.paths if p.suffix == ".png"), None)
+            self.previews.add(
+                GalleryItem(to_qimage(sample.pixels), png, sample.seed, f"step {event.step}")
+            )
+            self.previews.scrollToBottom()
+        elif isinstance(sample, TextChunk) and event.final:
+            self.text_previews.appendPlainText(f"step {event.step}: {sample.text}")
+
+    def ended(self, event: Event) -> None:
+        self.curves.force_redraw()  # the last points, now, not at the next tick
+        if isinstance(event, Finished):
+            self.eta.setText(f"Finished at step {event.result.get('step')}")
+        elif isinstance(event, Cancelled):
+            self.eta.setText(f"Cancelled at step {event.step} — Resume continues it")
+        elif isinstance(event, Failed):
+            self.eta.setText("Failed")
+
+    def job_state_changed(self, running: bool) -> None:
+        self._update_buttons()

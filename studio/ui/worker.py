@@ -1,0 +1,201 @@
+"""The GPU worker: one QThread that owns the device and runs queued jobs one at a time.
+
+Design (see docs/window.md and DESIGN.md "Measured on this machine"):
+
+- A ``QThread`` subclass whose ``run()`` loops over a job queue. Its signals are declared here and
+  the QThread object itself lives in the GUI thread, so slots connected to GUI-thread QObjects'
+  methods run on the UI thread (PySide6 6.12 ran lambdas connected to a moved worker's signals in
+  the worker thread: never connect lambdas here).
+- Events are coalesced by :class:`EventBuffer` and delivered at most every 50 ms; a UI timer
+  flushes what a slow job left pending, so the last events of a step never wait for the next one.
+- Torch is first imported here, by :meth:`prewarm`, right after the window shows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QThread, QTimer, Signal
+
+from studio.engine.events import Cancelled, Failed
+from studio.engine.jobs import Job, describe_failure
+
+from .coalesce import EventBuffer
+
+
+@dataclass
+class _Warm:
+    """The pre-warm task: import torch and torch._dynamo, find the device."""
+
+    device_choice: str
+
+
+class GpuWorker(QThread):
+    #: list of (job id, event), oldest first.
+    delivered = Signal(object)
+    #: "idle", "warming", "running" — for the status bar.
+    state_changed = Signal(str)
+    #: the device's name and memory in use (studio.engine.devices.describe_device).
+    device_changed = Signal(dict)
+    #: (job id, title) when a job is queued.
+    queued = Signal(int, str)
+
+    def __init__(self, device_choice: str = "auto") -> None:
+        super().__init__()
+        self.device_choice = device_choice
+        self.buffer = EventBuffer()
+        self._queue: queue.Queue[tuple[int, Job | _Warm] | None] = queue.Queue()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}
+        self._current: int | None = None
+        self._cancelled_queued: set[int] = set()
+        self.warm_seconds: float | None = None
+        # Flushes what the worker left pending (a slow step); runs on the UI thread.
+        self._flush_timer = QTimer()
+        self._flush_timer.setInterval(50)
+        self._flush_timer.timeout.connect(self.flush_stale)
+
+    # -- UI-thread API -------------------------------------------------------------------------
+
+    def start(self, *args: Any) -> None:  # type: ignore[override]
+        super().start(*args)
+        self._flush_timer.start()
+
+    def submit(self, job: Job) -> int:
+        job_id = next(self._ids)
+        with self._lock:
+            self._jobs[job_id] = job
+        self._queue.put((job_id, job))
+        self.queued.emit(job_id, job.title)
+        return job_id
+
+    def prewarm(self) -> None:
+        """Import torch on the worker now, so the one-off stall lands before the user acts."""
+        self._queue.put((0, _Warm(self.device_choice)))
+
+    def cancel(self, job_id: int) -> None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return
+            job.cancel()
+            if self._current != job_id:
+                self._cancelled_queued.add(job_id)
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            ids = list(self._jobs)
+        for job_id in ids:
+            self.cancel(job_id)
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._jobs)
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything and end the thread; True when it ended in time."""
+        self.cancel_all()
+        self._queue.put(None)
+        self._flush_timer.stop()
+        ended = self.wait(timeout_ms)
+        self.flush_stale(force=True)
+        return ended
+
+    def flush_stale(self, force: bool = False) -> None:
+        taken = self.buffer.take(only_if_stale=not force)
+        if taken:
+            self.delivered.emit(taken)
+
+    # -- worker thread --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job_id, task = item
+            if isinstance(task, _Warm):
+                self._warm(task)
+                continue
+            self._run_job(job_id, task)
+
+    def _run_job(self, job_id: int, job: Job) -> None:
+        with self._lock:
+            skip = job_id in self._cancelled_queued
+            self._current = job_id
+        try:
+            if skip:
+                self._emit(job_id, Cancelled())
+                return
+            self.state_changed.emit("running")
+            try:
+                for event in job.run():
+                    self._emit(job_id, event)
+            except BaseException as error:  # Job.run never raises; this is belt and braces
+                self._emit(job_id, describe_failure(error))
+        finally:
+            with self._lock:
+                self._current = None
+                self._jobs.pop(job_id, None)
+                self._cancelled_queued.discard(job_id)
+                idle = not self._jobs
+            self._report_device()
+            if idle:
+                self.state_changed.emit("idle")
+
+    def _emit(self, job_id: int, event: Any) -> None:
+        if self.buffer.add(job_id, event):
+            taken = self.buffer.take()
+            if taken:
+                self.delivered.emit(taken)
+
+    def _warm(self, task: _Warm) -> None:
+        self.state_changed.emit("warming")
+        began = time.perf_counter()
+        try:
+            prewarm_torch()
+            self.warm_seconds = time.perf_counter() - began
+            self._report_device()
+        except Exception as error:  # a broken torch install: say so, keep the window
+            self._emit(0, Failed(f"could not start torch: {error}"))
+        with self._lock:
+            idle = not self._jobs
+        if idle:
+            self.state_changed.emit("idle")
+
+    def _report_device(self) -> None:
+        if "torch" not in sys.modules:
+            return
+        from studio.engine.devices import describe_device, resolve_device
+
+        try:
+            info = describe_device(resolve_device(self.device_choice))
+        except Exception as error:
+            info = {"name": f"unavailable ({error})", "memory_used": None}
+        self.device_changed.emit(info)
+
+
+def prewarm_torch() -> None:
+    """Import torch and build a throwaway optimiser (which imports torch._dynamo).
+
+    Both imports hold the GIL in long C stretches; doing them here, right after the window shows,
+    keeps that stall away from the moment a user presses Generate or Train. A short switch interval
+    during the imports lets the UI thread take the GIL back more often.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)
+    try:
+        import torch
+
+        param = torch.zeros(1, requires_grad=True)
+        torch.optim.AdamW([param], lr=0.1).step()
+    finally:
+        sys.setswitchinterval(previous)

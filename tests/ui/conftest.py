@@ -1,0 +1,24 @@
+"""Window fixtures: a real main window on the offscreen platform, with the test generators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def window(qtbot, plugin_site: Path, home) -> Iterator:
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    main = build_window(home, Settings.load(home.settings_file))
+    qtbot.addWidget(main)
+    # Every job's terminal event, recorded from the first one (session lives in the GUI thread).
+    main.ended = {}
+    main.session.job_ended.connect(main.ended.__setitem__)
+    main.show()
+    qtbot.waitExposed(main)
+    yield main
+    main.session.shutdown()

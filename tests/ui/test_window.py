@@ -1,0 +1,143 @@
+"""The window driven through real widgets on the offscreen platform, with real test generators."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from ui_support import wait_job
+
+from studio.engine.events import Cancelled, Finished
+from studio.engine.runs import find_run, read_metrics
+
+
+def _set(form, name: str, value) -> None:
+    form.set_values({name: value})
+
+
+def test_generator_list_is_filled_from_the_registry(window) -> None:
+    picker = window.generators
+    ids = picker.generator_ids()
+    assert set(window.session.host.generators) == set(ids)
+    assert {"tinychar", "tinypix"} <= set(ids)
+    item = picker.item_for("tinypix")
+    assert item.parent().text(0) == "Images"
+    assert item.text(1) == "testgen"  # the plugin that registered it
+    assert item.text(2) == "1.0"
+    picker.setCurrentItem(picker.item_for("tinychar"))
+    assert window.session.generator_id == "tinychar"
+    assert window.create_view.currentWidget() is window.create_view.text
+
+
+def test_training_through_the_train_button(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    window.tabs.setCurrentWidget(window.train_view)
+    view = window.train_view
+    view.dataset.set_path(corpus)
+    qtbot.waitUntil(lambda: view.dataset.report is not None, timeout=30_000)
+    assert "1 file(s) used, 0 skipped" in view.dataset.report_view.toPlainText()
+    for name, value in {"steps": 30, "eval_every": 10, "checkpoint_every": 10}.items():
+        _set(view.form, name, value)
+    qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
+    job_id = view.job_id
+    assert job_id is not None
+    event = wait_job(qtbot, window, job_id)
+    assert isinstance(event, Finished), event
+    run = find_run(window.session.home.runs, Path(event.result["run"]).name)
+    logged = [r for r in read_metrics(run.metrics_file) if "loss/train" in r["values"]]
+    assert len(logged) == 30
+    # The curve holds every logged point, in order, with the logged values.
+    view.curves.redraw()
+    assert view.curves.point_count("loss/train") == 30
+    assert view.store.series["loss/train"].steps.tolist() == [r["step"] for r in logged]
+    assert view.store.series["loss/train"].values.tolist() == [
+        r["values"]["loss/train"] for r in logged
+    ]
+    assert view.curves.point_count("loss/val") == 3
+    assert view.progress.value() == 30
+    assert view.checkpoints.count() >= 3
+    assert "step 10:" in view.text_previews.toPlainText()
+    # The run appears in Runs, with its curves read back from metrics.jsonl.
+    runs = window.runs_view
+    assert run.name in runs.run_names()
+    runs.select(run.name)
+    runs.curves.redraw()
+    assert runs.curves.point_count("loss/train") == 30
+    assert "finished" in runs.detail.text()
+
+
+def test_cancel_stops_a_running_job_within_a_second(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    for name, value in {"steps": 1000, "step_delay_ms": 150, "checkpoint_every": 1000}.items():
+        _set(view.form, name, value)
+    qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
+    job_id = view.job_id
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    began = time.perf_counter()
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    event = wait_job(qtbot, window, job_id, timeout=5_000)
+    elapsed = time.perf_counter() - began
+    assert isinstance(event, Cancelled)
+    assert elapsed < 1.0, f"cancel took {elapsed:.2f} s"
+    assert window.jobs.state(job_id) == "cancelled"
+    # Cancelling saved a checkpoint, so the run can be resumed from the window.
+    assert view.resume_button.isEnabled()
+    resumed = view.resume(str(view.run_dir))
+    qtbot.waitUntil(lambda: view.progress.value() > event.step, timeout=30_000)
+    view.cancel()
+    assert isinstance(wait_job(qtbot, window, resumed), Cancelled)
+
+
+def test_text_streams_into_the_view(qtbot, window, home) -> None:
+    window.session.set_generator("tinychar")
+    view = window.create_view.text
+    deliveries: list[int] = []
+    window.session.events.connect(lambda job, events: deliveries.append(job))
+    view.prompt.setPlainText("To be")
+    view.form.set_values({"max_new_chars": 40, "delay_ms": 10})
+    job_id = window.generate()
+    seen: list[int] = []
+    qtbot.waitUntil(
+        lambda: seen.append(len(view.output.toPlainText())) or job_id in window.ended,
+        timeout=30_000,
+    )
+    assert isinstance(window.ended[job_id], Finished)
+    text = view.output.toPlainText()
+    assert text.startswith("To be") and len(text) == len("To be") + 40
+    # It streamed: the output grew over several deliveries, not in one piece at the end.
+    assert len({n for n in seen if 0 < n < len(text)}) >= 2
+    assert 2 <= deliveries.count(job_id) < 40
+    # The history persisted it in the library home, and search finds it.
+    assert view.history_list.count() == 1
+    view.search.setText("to be")
+    assert view.history_list.count() == 1
+    view.search.setText("zzz-not-there")
+    assert view.history_list.count() == 0
+    assert (home.root / "history.json").is_file()
+
+
+def test_generation_fills_the_gallery_and_reruns_exactly(qtbot, window) -> None:
+    window.session.set_generator("tinypix")
+    view = window.create_view.image
+    assert window.create_view.currentWidget() is view
+    view.seed.setValue(100)
+    view.count.setValue(4)
+    qtbot.mouseClick(view.generate_button, Qt.MouseButton.LeftButton)
+    assert isinstance(
+        wait_job(qtbot, window, view.job_id or max(window.ended or [0]) + 1), Finished
+    )
+    qtbot.waitUntil(lambda: view.gallery.count() == 4)
+    entries = view.gallery.entries()
+    assert [e.seed for e in entries] == [100, 101, 102, 103]
+    assert all(e.path is not None and e.path.is_file() for e in entries)
+    view.gallery.item(2).setSelected(True)
+    rerun = view.rerun(entries[2])
+    assert isinstance(wait_job(qtbot, window, rerun), Finished)
+    again = view.gallery.entries()[-1]
+    assert again.seed == 102
+    assert again.image == entries[2].image
+    mime = view.gallery.mimeData([view.gallery.item(0)])
+    assert mime.urls()[0].toLocalFile() == str(entries[0].path)

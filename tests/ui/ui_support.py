@@ -1,0 +1,9 @@
+"""Helpers for the window tests."""
+
+from __future__ import annotations
+
+
+def wait_job(qtbot, window, job_id: int, timeout: int = 60_000):
+    """Wait for ``job_id`` to end (a GUI-thread signal) and return its terminal event."""
+    qtbot.waitUntil(lambda: job_id in window.ended, timeout=timeout)
+    return window.ended[job_id]
