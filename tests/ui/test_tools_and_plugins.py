@@ -31,6 +31,8 @@ def mode_window(qtbot, plugin_site, home, extra_site: Path, monkeypatch):
     from studio.engine.settings import Settings
     from studio.ui.app import build_window
 
+    Settings.load(home.settings_file).set_plugin_enabled("modepix", True)  # the user's consent
+
     window = build_window(home, Settings.load(home.settings_file))
     qtbot.addWidget(window)
     window.ended = {}
@@ -76,6 +78,7 @@ def test_plugins_dialog_shows_a_broken_plugin_as_failed(qtbot, plugin_site, home
     from studio.engine.settings import Settings
     from studio.ui.app import build_window
 
+    Settings.load(home.settings_file).set_plugin_enabled("brokenui", True)
     window = build_window(home, Settings.load(home.settings_file))
     qtbot.addWidget(window)
     try:

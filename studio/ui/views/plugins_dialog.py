@@ -70,7 +70,8 @@ class PluginsDialog(QDialog):
             self.names.append(record.name)
             check = QTableWidgetItem()
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-            enabled = record.name not in self.settings.disabled_plugins
+            # Unchecked: switched off, or installed but not yet enabled by the user.
+            enabled = record.status not in ("disabled", "awaiting-approval")
             check.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
             self.table.setItem(row, 0, check)
             cells = [
@@ -104,6 +105,7 @@ class PluginsDialog(QDialog):
         else:
             self.details.setPlainText(
                 f"{record.name} ({record.module}) — {record.status}"
+                + (f"\n{record.reason}" if record.reason else "")
                 + (f"\ngenerators: {', '.join(record.generators)}" if record.generators else "")
             )
 
