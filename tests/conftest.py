@@ -7,6 +7,7 @@ a real entry point.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -14,7 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.broken_plugins import BROKEN
 from support.entrypoints import TEST_PLUGINS, install_test_generators, subprocess_env
+
+TEST_PLUGIN_NAMES = ["testgen", *BROKEN]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("STUDIO_SAFE_MODE", None)
@@ -36,6 +40,8 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def studio_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("STUDIO_HOME", str(home))
+    # The user has enabled the test plugins (a new third-party plugin is otherwise not imported).
+    (home / "settings.json").write_text(json.dumps({"approved_plugins": TEST_PLUGIN_NAMES}))
     return home
 
 

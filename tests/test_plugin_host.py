@@ -193,3 +193,35 @@ def test_raising_startup_hook_marks_plugin_failed(plugin_site, tmp_path) -> None
 def test_unknown_generator_names_the_available_ones(host) -> None:
     with pytest.raises(StudioError, match=r"available: .*tinychar"):
         host.generator("nope")
+
+
+def test_new_third_party_plugin_is_not_imported_until_enabled(plugin_site, tmp_path) -> None:
+    home = tmp_path / "fresh-home"  # a user who never enabled anything
+    env = subprocess_env(plugin_site, home)
+    probe = (
+        "import sys; from studio.engine.session import open_session;"
+        "s = open_session(); r = s.host.records['testgen'];"
+        "print(r.status, 'studio_testgen' in sys.modules, 'tinychar' in s.host.generators)"
+    )
+    def run():
+        return subprocess.run(
+            [sys.executable, "-c", probe],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+    assert run() == "awaiting-approval False False"
+    listing = subprocess.run(
+        studio_command("plugins"), env=env, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "full rights" in listing
+    subprocess.run(
+        studio_command("plugin", "enable", "testgen"),
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert run() == "loaded True True"

@@ -33,7 +33,12 @@ BUILTIN_DISTRIBUTION = "studio"
 # Studio's own fallback implementations, registered like datasette's default plugins.
 CORE_PLUGINS = ("studio.engine.exporters",)
 
-Status = Literal["loaded", "failed", "disabled", "safe-mode"]
+APPROVAL_NOTICE = (
+    "installed but not enabled: plugins run with your full rights, so Studio does not import a "
+    "new one until you enable it (Plugins dialog, or 'studio plugin enable NAME')"
+)
+
+Status = Literal["loaded", "failed", "disabled", "safe-mode", "awaiting-approval"]
 
 
 @dataclass
@@ -102,9 +107,15 @@ def load_plugins(
     safe_mode: bool | None = None,
     extra: Iterable[tuple[str, object]] = (),
 ) -> PluginHost:
-    """Load every plugin found through entry points (plus ``extra`` name/object pairs)."""
+    """Load every plugin found through entry points (plus ``extra`` name/object pairs).
+
+    With the user's ``settings``, disabled plugins and third-party plugins the user has not yet
+    enabled are recorded but never imported. Without settings (tests, embedding Studio in a
+    script) every installed plugin is trusted.
+    """
     safe = safe_mode_requested() if safe_mode is None else safe_mode
     disabled = settings.disabled_plugins if settings else set()
+    approved = settings.approved_plugins if settings else set()
     host = PluginHost(new_manager(), {}, {}, {}, safe_mode=safe)
     for module_name in CORE_PLUGINS:
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
@@ -116,6 +127,9 @@ def load_plugins(
             record.status = "disabled"
         elif safe and not record.builtin:
             record.status = "safe-mode"
+        elif not record.builtin and record.name not in approved and settings is not None:
+            record.status = "awaiting-approval"
+            record.reason = APPROVAL_NOTICE
         else:
             _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
     for name, plugin in extra:

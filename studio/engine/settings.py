@@ -6,7 +6,6 @@ Studio's settings survive an older one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,25 @@ class Settings:
     def disabled_plugins(self) -> set[str]:
         return set(self.data.get("disabled_plugins", []))
 
+    # Third-party plugins the user said yes to. One not listed here is never imported: installing
+    # a plugin is not consent to run it.
+    @property
+    def approved_plugins(self) -> set[str]:
+        return set(self.data.get("approved_plugins", []))
+
     def set_plugin_enabled(self, name: str, enabled: bool) -> None:
-        disabled = self.disabled_plugins
-        (disabled.discard if enabled else disabled.add)(name)
+        disabled, approved = self.disabled_plugins, self.approved_plugins
+        if enabled:
+            disabled.discard(name)
+            approved.add(name)
+        else:
+            disabled.add(name)
         self.data["disabled_plugins"] = sorted(disabled)
+        self.data["approved_plugins"] = sorted(approved)
         self.save()
 
-    def set_disabled_plugins(self, names: Iterable[str]) -> None:
-        self.data["disabled_plugins"] = sorted(set(names))
+    def forget_plugin(self, name: str) -> None:
+        """Drop every mention of an uninstalled plugin, so a reinstall asks again."""
+        self.data["disabled_plugins"] = sorted(self.disabled_plugins - {name})
+        self.data["approved_plugins"] = sorted(self.approved_plugins - {name})
         self.save()
