@@ -63,10 +63,12 @@ def build_window(home, settings):
 
     from studio.engine.plugins import call_startup, load_plugins
 
+    from . import pyside_fix
     from .main_window import MainWindow
     from .session import Session
     from .theme import apply_theme
 
+    pyside_fix.apply()  # before any signal traffic: see the module's docstring
     theme = settings.get("theme", "dark")
     apply_theme(QApplication.instance(), theme)
     host = load_plugins(settings)

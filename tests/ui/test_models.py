@@ -128,3 +128,39 @@ def test_check_data_reports_without_training(host, tmp_path: Path) -> None:
     with pytest.raises(DataError):
         check_data(host, "tinychar", tmp_path / "missing")
     assert not any((tmp_path / "home").glob("runs/*"))
+
+
+def test_pyside_refcount_guard_keeps_a_busy_signal_alive(qapp) -> None:
+    """Thousands of emits and slot calls: on an affected PySide6 this aborts without the guard."""
+    import sys
+
+    from PySide6.QtCore import QObject, QTimer, Signal
+
+    from studio.ui import pyside_fix
+
+    app = qapp
+    pyside_fix.apply()
+
+    class Busy(QObject):
+        ping = Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def pong(self, _value: object) -> None:
+            self.calls += 1
+
+    busy = Busy()
+    busy.ping.connect(busy.pong)
+    for _ in range(5000):  # True's count starts near 550 on CPython 3.11
+        busy.ping.emit(None)
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(lambda: busy.pong(None))
+    timer.start()
+    for _ in range(2000):
+        app.processEvents()
+    timer.stop()
+    assert busy.calls >= 5000
+    assert sys.getrefcount(True) > 0 and sys.getrefcount(None) > 0

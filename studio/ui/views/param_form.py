@@ -98,7 +98,7 @@ class ParamForm(QWidget):
             editor.valueChanged.connect(self._changed)
         elif kind == "float" and not param.log_scale and not param.optional:
             editor = QDoubleSpinBox()
-            editor.setDecimals(4)
+            editor.setDecimals(6 if (param.maximum or 10) <= 1 else 4)
             editor.setRange(
                 param.minimum if param.minimum is not None else -1e12,
                 param.maximum if param.maximum is not None else 1e12,

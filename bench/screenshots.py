@@ -1,0 +1,185 @@
+"""Screenshots of every view with real content, for docs/window.md.
+
+Trains real (tiny) models through the window, as a user would: a small GPT on a slice of
+tinyshakespeare and the tinypix test generator on Fashion-MNIST images written out as PNG files
+(plus one corrupt file, so the data report has something to say). Run it under Xvfb so fonts and
+decorations are what users see:
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/screenshots.py
+
+Needs /work/shared/data (or ../shared/data); writes docs/screenshots/*.png.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+sys.path[:0] = [str(ROOT / "tests")]
+
+
+def find_data() -> Path:
+    for candidate in (Path("/work/shared/data"), ROOT.parent / "shared" / "data"):
+        if (candidate / "tinyshakespeare.txt").is_file():
+            return candidate
+    raise SystemExit("screenshots need the shared data folder (tinyshakespeare, fashion-mnist)")
+
+
+def write_images(data: Path, folder: Path, count: int) -> None:
+    import numpy as np
+    from PIL import Image
+
+    raw = gzip.decompress((data / "fashion-mnist" / "train-images-idx3-ubyte.gz").read_bytes())
+    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        Image.fromarray(pixels[i]).save(folder / f"item-{i:04d}.png")
+    (folder / "scan-0999.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+
+
+def main() -> int:
+    data = find_data()
+    work = Path(tempfile.mkdtemp(prefix="studio-shots-"))
+    os.environ["STUDIO_HOME"] = str(work / "home")
+    from support.entrypoints import TEST_PLUGINS, install_test_generators
+
+    site = work / "site"
+    install_test_generators(site)
+    sys.path[:0] = [str(site), str(TEST_PLUGINS)]
+    corpus = work / "shakespeare-excerpt.txt"
+    corpus.write_text((data / "tinyshakespeare.txt").read_text()[:200_000], encoding="utf-8")
+    images = work / "fashion"
+    write_images(data, images, 400)
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    from studio.engine.home import Home
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    home = Home.open()
+    settings = Settings.load(home.settings_file)
+    settings.set_plugin_enabled("testgen", True)  # the test generators, enabled as a user would
+    window = build_window(home, settings)
+    window.resize(1480, 920)
+    window.show()
+    window.session.prewarm()
+    ended: dict[int, object] = {}
+    window.session.job_ended.connect(ended.__setitem__)
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def wait_job(job_id: int, limit: float = 900) -> object:
+        end = time.monotonic() + limit
+        while job_id not in ended:
+            if time.monotonic() > end:
+                raise SystemExit(f"job {job_id} did not end")
+            pump(0.05)
+        pump(0.4)  # the last redraw tick
+        return ended[job_id]
+
+    def shot(widget, name: str) -> None:
+        pump(0.3)
+        widget.grab().save(str(OUT / f"{name}.png"))
+        print("wrote", name)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    train = window.train_view
+    # 1. A small GPT on Shakespeare: screenshot mid-run (progress, ETA, live curves), then done.
+    window.session.set_generator("gpt")
+    window.tabs.setCurrentWidget(train)
+    train.dataset.set_path(corpus)
+    train.form.set_values(
+        {
+            "preset": "tiny",
+            "steps": 400,
+            "eval_every": 25,
+            "preview_every": 100,
+            "checkpoint_every": 100,
+            "warmup_steps": 20,
+            "dropout": 0.0,
+            "eval_batches": 4,
+            "lr": 0.003,
+            "preview_prompt": "ROMEO:",
+        }
+    )
+    pump(1.0)
+    job = train.train()
+    while train.progress.value() < 250 and job not in ended:
+        pump(0.1)
+    shot(window, "train-live")
+    print("gpt run:", wait_job(job))
+    shot(window, "train-text")
+
+    # 2. Generate with it: streaming text and the history.
+    window.tabs.setCurrentIndex(0)
+    window.models.refresh()
+    window.models.setCurrentIndex(window.models.count() - 1)
+    text = window.create_view.text
+    text.form.set_values({"max_new_tokens": 300, "temperature": 0.8})
+    for prompt in ("JULIET:\nO Romeo, ", "KING HENRY:\n"):
+        text.prompt.setPlainText(prompt)
+        wait_job(window.generate())
+    shot(window, "create-text")
+
+    # 3. Images: train tinypix on Fashion-MNIST PNGs (one corrupt file is reported, not fatal).
+    window.session.set_generator("tinypix")
+    window.tabs.setCurrentWidget(train)
+    train.dataset.set_path(images)
+    train.form.set_values(
+        {
+            "size": 28,
+            "latent": 16,
+            "steps": 300,
+            "batch_size": 32,
+            "preview_every": 50,
+            "checkpoint_every": 100,
+            "eval_every": 0,
+        }
+    )
+    pump(1.0)
+    print("tinypix run:", wait_job(train.train()))
+    shot(window, "train-images")
+
+    window.tabs.setCurrentIndex(0)
+    window.models.refresh()
+    window.models.setCurrentIndex(window.models.count() - 1)
+    image = window.create_view.image
+    image.seed.setValue(2024)
+    image.count.setValue(24)
+    image.zoom.setValue(112)
+    wait_job(image.generate())
+    image.gallery.item(5).setSelected(True)
+    shot(window, "create-images")
+
+    # 4. Runs, with curves read back from metrics.jsonl.
+    window.tabs.setCurrentIndex(2)
+    window.runs_view.refresh()
+    window.runs_view.table.selectRow(1)
+    window.runs_view._on_row(1)
+    shot(window, "runs")
+
+    # 5. Plugins.
+    dialog = window.open_plugins()
+    dialog.resize(900, 460)
+    failed = [i for i, n in enumerate(dialog.names) if dialog.status_of(n) == "failed"]
+    dialog.table.setCurrentCell(failed[0] if failed else 0, 1)
+    shot(dialog, "plugins")
+    dialog.close()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
