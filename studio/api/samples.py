@@ -32,6 +32,12 @@ class ImageSample:
     label: str = ""
     # Anything that lets the image be remade alone (a seed, an interpolation position, a source).
     extra: dict[str, Any] = field(default_factory=dict)
+    # An animation (an interpolation, say): its frames, uint8 like ``pixels``, ``frame_ms`` each.
+    # ``pixels`` stays a still (a contact sheet, say) for viewers that show one image; exporters
+    # also write the frames as an animated ``animation_format`` file ("gif" or "webp").
+    frames: tuple[np.ndarray, ...] = ()
+    frame_ms: int = 100
+    animation_format: str = "gif"
 
 
 Sample = TextChunk | ImageSample

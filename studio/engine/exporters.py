@@ -1,5 +1,8 @@
 """Studio's own ``export_sample``: text as .txt, images as .png, each with a JSON sidecar.
 
+An image with ``frames`` is also written as an animated GIF or WebP beside its PNG, with the same
+metadata inside (a GIF comment, the WebP's EXIF image description).
+
 Registered as a core plugin with ``trylast``, so any plugin can offer another format first.
 PNG files also carry the metadata inside (a ``studio`` text chunk), so an image that loses its
 sidecar still says which model, seed and parameters made it.
@@ -31,11 +34,47 @@ def export_sample(
     elif isinstance(sample, ImageSample):
         path = folder / f"{stem}.png"
         write_bytes(path, png_bytes(sample, metadata))
+        if sample.frames:
+            animation = folder / f"{stem}.{_animation_suffix(sample)}"
+            write_bytes(animation, animation_bytes(sample, metadata))
+            sidecar = folder / f"{stem}.json"
+            write_json(sidecar, {**metadata, "file": path.name, "animation": animation.name})
+            return [path, animation, sidecar]
     else:
         return None
     sidecar = folder / f"{stem}.json"
     write_json(sidecar, {**metadata, "file": path.name})
     return [path, sidecar]
+
+
+def _animation_suffix(sample: ImageSample) -> str:
+    return "webp" if sample.animation_format.lower() == "webp" else "gif"
+
+
+def animation_bytes(sample: ImageSample, metadata: dict[str, Any]) -> bytes:
+    """``sample.frames`` as an endlessly looping animated GIF or (lossless) WebP."""
+    import io
+
+    from PIL import Image
+
+    frames = [
+        Image.fromarray(f[:, :, 0] if f.ndim == 3 and f.shape[2] == 1 else f) for f in sample.frames
+    ]
+    text = json.dumps(metadata, sort_keys=True, default=str)
+    buffer = io.BytesIO()
+    options: dict[str, Any] = {
+        "save_all": True,
+        "append_images": frames[1:],
+        "duration": max(1, int(sample.frame_ms)),
+        "loop": 0,
+    }
+    if _animation_suffix(sample) == "webp":
+        exif = Image.Exif()
+        exif[0x010E] = text  # ImageDescription
+        frames[0].save(buffer, format="WEBP", lossless=True, exif=exif.tobytes(), **options)
+    else:
+        frames[0].save(buffer, format="GIF", comment=text.encode("utf-8"), **options)
+    return buffer.getvalue()
 
 
 def png_bytes(sample: ImageSample, metadata: dict[str, Any]) -> bytes:

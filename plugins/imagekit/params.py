@@ -1,0 +1,89 @@
+"""Parameter pieces common to image generators, and the dataset spec they imply. No torch here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.api import DataReport, Param, ParamError, Schema
+
+COLOURS = ("colour", "greyscale")
+
+# How the user's pictures become training images; recorded in the model so fine-tuning reuses it.
+DATA_PARAMS = Schema(
+    [
+        Param("colour", "choice", "colour", "train in colour or greyscale", choices=COLOURS),
+        Param(
+            "fit",
+            "choice",
+            "crop",
+            "make pictures square by cropping the centre, or by padding with the background",
+            choices=("crop", "pad"),
+        ),
+        Param(
+            "background",
+            "str",
+            "white",
+            "colour behind transparent pixels and padding (white, #202020, 0,0,0)",
+        ),
+        Param(
+            "cache_mb",
+            "int",
+            2048,
+            "memory for decoded images; beyond it images are decoded on every use",
+            minimum=0,
+            maximum=1_000_000,
+            advanced=True,
+        ),
+    ]
+)
+
+# Interpolation output, shared by every image generator that walks a latent space.
+ANIMATION_PARAMS = Schema(
+    [
+        Param("frames", "int", 16, "frames in an interpolation", minimum=2, maximum=600),
+        Param(
+            "animation",
+            "choice",
+            "gif",
+            "animated file written with an interpolation's PNG frames",
+            choices=("gif", "webp"),
+        ),
+        Param(
+            "frame_ms", "int", 100, "milliseconds per animation frame", minimum=10, maximum=10_000
+        ),
+    ]
+)
+
+
+def channels(colour: str) -> int:
+    return 1 if colour == "greyscale" else 3
+
+
+def image_spec(config: dict[str, Any], params: dict[str, Any]) -> Any:
+    """The dataset spec for a model ``config`` (its resolution and channels) and data params."""
+    from studio.api.images import ImageSpec, parse_colour
+
+    return ImageSpec(
+        size=int(config["resolution"]),
+        channels=int(config["channels"]),
+        fit=params.get("fit", "crop"),
+        background=parse_colour(params.get("background", "white")),
+    )
+
+
+def load_folder(
+    source: Path, config: dict[str, Any], params: dict[str, Any], report: DataReport
+) -> Any:
+    """The user's folder through Studio's image gate, cached as uint8 tensors."""
+    from studio.api.images import load_image_folder
+
+    spec = image_spec(config, params)
+    return load_image_folder(source, spec, report, cache_bytes=int(params["cache_mb"]) << 20)
+
+
+def check_choice_int(name: str, value: Any, allowed: tuple[int, ...]) -> int:
+    number = int(value)
+    if number not in allowed:
+        raise ParamError(name, f"{number} is not one of {', '.join(map(str, allowed))}")
+    return number

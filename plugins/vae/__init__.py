@@ -1,0 +1,171 @@
+"""VAE: a variational autoencoder for a folder of the user's pictures.
+
+A convolutional encoder and decoder by default (pytorch/examples' MLP as an option), with
+configurable latent size, beta and resolution. Generates seeded samples, reconstructions of given
+images, variations around an encoded image, and interpolations between two images. Torch is
+imported inside methods only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from plugins.imagekit.params import ANIMATION_PARAMS, DATA_PARAMS, channels, load_folder
+from studio.api import (
+    DataReport,
+    GenerateRequest,
+    Generator,
+    ImageSample,
+    ModelHandle,
+    Param,
+    ParamError,
+    RunContext,
+    Schema,
+    TrainData,
+    Trainer,
+    hookimpl,
+)
+
+STUDIO_API_VERSION = 1
+
+_DATA_KEYS = ("colour", "fit", "background")
+
+
+class VAE(Generator):
+    id = "vae"
+    name = "VAE"
+    modality = "image"
+    version = "1.0"
+    description = (
+        "A variational autoencoder: learns a smooth space of pictures like yours, for new "
+        "images, reconstructions, variations of a picture and blends between two."
+    )
+    takes_inputs = True
+    generate_params = (
+        Schema(
+            [
+                Param(
+                    "mode",
+                    "choice",
+                    "sample",
+                    "sample: new images; reconstruct, variations: of the input images; "
+                    "interpolate: between two input images (or two seeds)",
+                    choices=("sample", "reconstruct", "variations", "interpolate"),
+                ),
+                Param(
+                    "spread",
+                    "float",
+                    0.5,
+                    "how far variations wander from the input (sigma, in latent units)",
+                    minimum=0.0,
+                    maximum=10.0,
+                ),
+                Param(
+                    "to_seed",
+                    "int",
+                    None,
+                    "end seed when interpolating without input images (default: seed + 1)",
+                    minimum=0,
+                    optional=True,
+                ),
+            ]
+        )
+        + ANIMATION_PARAMS
+    )
+    train_params = (
+        Schema(
+            [
+                Param(
+                    "architecture",
+                    "choice",
+                    "conv",
+                    "convolutional (pictures) or a small MLP (pytorch/examples' VAE)",
+                    choices=("conv", "mlp"),
+                ),
+                Param(
+                    "resolution",
+                    "int",
+                    64,
+                    "image side in pixels (a multiple of 4)",
+                    minimum=8,
+                    maximum=256,
+                ),
+                Param("latent", "int", 32, "latent dimensions", minimum=1, maximum=4096),
+                Param(
+                    "width", "int", 16, "conv: channels of the first layer", minimum=1, maximum=1024
+                ),
+                Param("hidden", "int", 400, "mlp: hidden units", minimum=1, maximum=65_536),
+                Param(
+                    "beta",
+                    "float",
+                    1.0,
+                    "weight of the KL term (above 1: smoother, blurrier)",
+                    minimum=0.0,
+                    maximum=100.0,
+                ),
+                Param(
+                    "lr",
+                    "float",
+                    2e-3,
+                    "Adam learning rate",
+                    minimum=1e-7,
+                    maximum=1.0,
+                    log_scale=True,
+                ),
+                Param("preview_count", "int", 8, "pictures per preview row", minimum=1, maximum=64),
+            ]
+        )
+        + DATA_PARAMS
+    )
+    loop_defaults: ClassVar[dict[str, Any]] = {
+        "steps": 5000,
+        "batch_size": 64,
+        "preview_every": 250,
+        "checkpoint_every": 1000,
+    }
+
+    def load_data(
+        self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
+    ) -> TrainData:
+        config = model.config if model else self._config(params)
+        data_params = {**params, **{k: config[k] for k in _DATA_KEYS}} if model else params
+        if model:
+            report.note(
+                f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
+            )
+        return TrainData(train=load_folder(source, config, data_params, report), report=report)
+
+    def _config(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["architecture"] == "conv" and params["resolution"] % 4:
+            raise ParamError("resolution", "the convolutional VAE needs a multiple of 4")
+        keys = ("architecture", "resolution", "latent", "width", "hidden", *_DATA_KEYS)
+        return {**{key: params[key] for key in keys}, "channels": channels(params["colour"])}
+
+    def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
+        return self.load_model(self._config(params), {})
+
+    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
+        from .model import build
+
+        return ModelHandle(build(config), dict(config))
+
+    def create_trainer(
+        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
+    ) -> Trainer:
+        from .trainer import VAETrainer
+
+        return VAETrainer(model, data, params, context)
+
+    def generate(
+        self, model: ModelHandle, request: GenerateRequest, context: RunContext
+    ) -> Iterator[ImageSample]:
+        from .sampling import generate
+
+        yield from generate(model, request, context)
+
+
+@hookimpl
+def register_generators() -> list[Generator]:
+    return [VAE()]
