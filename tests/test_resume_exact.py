@@ -104,3 +104,24 @@ def test_failure_keeps_last_good_checkpoint_and_reports(host, home, corpus, fail
     assert run.info["status"] == "failed"
     # The failure happened inside a step, so the last checkpoint is the scheduled one at step 5.
     assert ckpt.newest_valid(run.checkpoints_dir).step == 5
+
+
+def test_out_of_memory_ends_the_job_with_advice(host, home, corpus) -> None:
+    params = {**PARAMS, "fail_at_step": 3, "fail_with": "out-of-memory"}
+    failed = list(TrainJob(host, home, "tinychar", data=corpus, params=params).run())[-1]
+    assert failed.message == "out of memory on the device"
+    assert "batch_size" in failed.hint and "OutOfMemoryError" in failed.traceback
+    # The app lives on: the next job on the same host runs to the end.
+    again = list(TrainJob(host, home, "tinychar", data=corpus, params={"steps": 3}).run())
+    assert isinstance(again[-1], Finished)
+
+
+def test_abandoned_job_leaves_a_resumable_run(host, home, corpus) -> None:
+    job = TrainJob(host, home, "tinychar", data=corpus, params=PARAMS, name="abandoned")
+    events = job.run()
+    for event in events:
+        if isinstance(event, Metric) and event.step == 3:
+            break
+    events.close()  # the window closed without cancelling
+    run = find_run(home.runs, "abandoned")
+    assert run.info["status"] == "interrupted"

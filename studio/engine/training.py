@@ -123,6 +123,10 @@ class TrainJob(Job):
         except JobCancelled:
             run.save(status="cancelled", pid=0)
             raise
+        except GeneratorExit:
+            # Whoever ran the job stopped listening (the app is closing): resumable, not failed.
+            run.save(status="interrupted", pid=0)
+            raise
         except BaseException:
             run.save(status="failed", pid=0)
             raise

@@ -59,6 +59,14 @@ class TinyChar(Generator):
             Param("dropout", "float", 0.1, "dropout", minimum=0.0, maximum=0.9),
             Param("step_delay_ms", "int", 0, "sleep per step (tests)", minimum=0, advanced=True),
             Param(
+                "fail_with",
+                "choice",
+                "error",
+                "what the planned failure raises (tests)",
+                choices=("error", "out-of-memory"),
+                advanced=True,
+            ),
+            Param(
                 "fail_at_step",
                 "int",
                 0,

@@ -55,6 +55,8 @@ class CharTrainer(Trainer):
         if self.params["step_delay_ms"]:
             time.sleep(self.params["step_delay_ms"] / 1000)
         if self.params["fail_at_step"] and step == self.params["fail_at_step"]:
+            if self.params["fail_with"] == "out-of-memory":
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
             raise RuntimeError(f"planned failure at step {step}")
         ids, target = batch
         loss = F.cross_entropy(self.model.module(ids), target)
