@@ -17,6 +17,7 @@ from studio.engine.plugins import PluginHost
 from studio.engine.session import open_session
 from studio.engine.settings import Settings
 
+from . import plugin_commands
 from .progress import EventPrinter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -201,6 +202,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:
+    if args.plugin_command in plugin_commands.ACTIONS:
+        return plugin_commands.run(args)
     home = Home.open()
     settings = Settings.load(home.settings_file)
     enable = args.plugin_command == "enable"

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from studio import __version__
 from studio.api import StudioError
 
+from . import plugin_commands
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
@@ -62,10 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
         listing = sub.add_parser(name, help=help_text)
         listing.add_argument("--json", action="store_true")
 
-    plugin = sub.add_parser("plugin", help="enable or disable a plugin")
+    plugin = sub.add_parser("plugin", help="enable, disable, create, install or remove a plugin")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)
     for action in ("enable", "disable"):
         plugin_sub.add_parser(action).add_argument("name")
+    plugin_commands.add_subcommands(plugin_sub)
     return parser
 
 

@@ -61,7 +61,15 @@ class Job:
         except StudioError as error:
             yield Failed(str(error), traceback.format_exc(), user_error=True)
         except Exception as error:
-            yield describe_failure(error)
+            yield from self._report_failure(describe_failure(error))
+
+    def _report_failure(self, failure: Failed) -> Iterator[Event]:
+        """Count a failed job against its generator's plugin (three strikes disable it)."""
+        health = getattr(getattr(self, "host", None), "health", None)
+        if health is None:
+            yield failure
+        else:
+            yield from health.job_failed(getattr(self, "generator_id", None), failure)
 
 
 def describe_failure(error: BaseException) -> Failed:

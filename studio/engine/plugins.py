@@ -25,6 +25,8 @@ import pluggy
 
 from studio.api import API_VERSION, Generator, StudioError, hookspecs, is_compatible
 
+from .plugin_health import PluginHealth
+from .plugin_site import activate as activate_plugin_site
 from .settings import Settings
 
 ENTRY_POINT_GROUP = "studio.plugins"
@@ -72,8 +74,14 @@ class PluginHost:
     generators: dict[str, Generator]
     generator_plugin: dict[str, str]
     safe_mode: bool = False
+    # Counts failed jobs per plugin this session; disables a plugin after repeated failures.
+    health: PluginHealth | None = None
 
     def generator(self, generator_id: str) -> Generator:
+        owner = self.records.get(self.generator_plugin.get(generator_id, ""))
+        if owner is not None and owner.status == "disabled":
+            # Switched off during this session (PluginHealth): its generators are not handed out.
+            raise StudioError(f"generator '{generator_id}' is not available: {owner.reason}")
         try:
             return self.generators[generator_id]
         except KeyError:
@@ -114,9 +122,13 @@ def load_plugins(
     script) every installed plugin is trusted.
     """
     safe = safe_mode_requested() if safe_mode is None else safe_mode
+    if settings is not None:
+        # Plugins Studio installed live in the library's plugin site; see plugin_site.
+        activate_plugin_site(settings.path.parent)
     disabled = settings.disabled_plugins if settings else set()
     approved = settings.approved_plugins if settings else set()
     host = PluginHost(new_manager(), {}, {}, {}, safe_mode=safe)
+    host.health = PluginHealth(host, settings)
     for module_name in CORE_PLUGINS:
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
 

@@ -1,0 +1,137 @@
+"""Installing, refusing, uninstalling and rolling back plugins, offline, through PluginInstaller.
+
+Each test has its own library home, so "the environment" a plugin goes into is a temporary one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import app_environment, tree_state, wheel_folder, write_project
+
+from studio.api import StudioError
+from studio.engine.home import Home
+from studio.engine.plugin_install import InstallRefused, PluginInstaller
+from studio.engine.plugins import load_plugins
+from studio.engine.settings import Settings
+
+
+@pytest.fixture
+def installer(home: Home) -> PluginInstaller:
+    return PluginInstaller(home.root)
+
+
+def plugin_set(installer: PluginInstaller) -> tuple[dict[str, str], list, list]:
+    settings = Settings.load(installer.home_root / "settings.json")
+    return (
+        tree_state(installer.site),
+        sorted(settings.disabled_plugins),
+        sorted(settings.approved_plugins),
+    )
+
+
+def test_plugin_needing_numpy_below_2_is_refused_and_nothing_changes(
+    installer: PluginInstaller, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    before_app = app_environment()
+    before = plugin_set(installer)
+    with pytest.raises(InstallRefused) as refused:
+        installer.install(wheels["studio-numpyold"])
+    message = str(refused.value)
+    assert "studio-numpyold 1.0 requires numpy<2" in message
+    assert f"Studio's numpy is {before_app['numpy']}" in message
+    assert plugin_set(installer) == before
+    assert installer.snapshots() == []  # refused before anything was snapshotted
+    assert app_environment() == before_app
+
+
+def test_a_protected_package_is_never_upgraded_even_when_its_wheel_is_offered(
+    installer: PluginInstaller, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    offered = wheel_folder(tmp_path / "offered", wheels["pluggy"])
+    with pytest.raises(InstallRefused, match=r"requires pluggy>=99, but Studio's pluggy is"):
+        installer.install(wheels["studio-newpluggy"], [offered])
+    assert tree_state(installer.site) == {}
+
+
+def test_a_missing_dependency_is_named_and_found_with_find_links(
+    installer: PluginInstaller, wheels: dict[str, Path], tmp_path: Path
+) -> None:
+    alone = wheel_folder(tmp_path / "alone", wheels["studio-withdep"])
+    with pytest.raises(InstallRefused, match="studio-withdep needs tinydep"):
+        installer.install(alone / wheels["studio-withdep"].name)
+    deps = wheel_folder(tmp_path / "deps", wheels["tinydep"])
+    result = installer.install(alone / wheels["studio-withdep"].name, [deps])
+    assert (result.name, result.plugins, result.dependencies) == (
+        "studio-withdep",
+        ["withdep"],
+        ["tinydep 1.0"],
+    )
+    # numpy is satisfied by the app and is not copied into the plugin site.
+    names = {p.split("-")[0] for p in tree_state(installer.site)}
+    assert {"studio_withdep", "tinydep"} <= {n.split("/")[0] for n in names}
+    assert not any(n.startswith("numpy") for n in names)
+
+
+def test_install_uninstall_and_rollback_restore_the_previous_set_exactly(
+    installer: PluginInstaller, wheels: dict[str, Path], tmp_path: Path, plugin_site
+) -> None:
+    links = [wheel_folder(tmp_path / "deps", wheels["tinydep"])]
+    empty = plugin_set(installer)
+    installer.install(wheels["studio-withdep"], links)
+    installer.install(wheels["studio-otherdep"], links)  # shares tinydep
+    installer.settings.set_plugin_enabled("withdep", True)
+    both = plugin_set(installer)
+    assert both[2] == sorted({"withdep", *empty[2]})
+
+    removed = installer.uninstall("withdep")
+    # tinydep stays: otherdep still needs it.
+    assert removed["removed"] == ["studio-withdep"]
+    after = plugin_set(installer)
+    assert not any(p.startswith("studio_withdep") for p in after[0])
+    assert any(p.startswith("tinydep/") for p in after[0])
+    assert "withdep" not in after[2]  # a reinstall asks for consent again
+
+    installer.rollback()
+    assert plugin_set(installer) == both
+    installer.rollback()  # undo installing otherdep
+    installer.rollback()  # undo installing withdep
+    assert plugin_set(installer) == empty
+    with pytest.raises(StudioError, match="no plugin snapshot"):
+        installer.rollback()
+
+
+def test_a_new_install_is_found_but_awaits_approval(
+    installer: PluginInstaller, wheels: dict[str, Path], tmp_path: Path, home: Home
+) -> None:
+    installer.install(wheels["studio-otherdep"], [wheel_folder(tmp_path / "d", wheels["tinydep"])])
+    host = load_plugins(Settings.load(home.settings_file))
+    record = host.records["otherdep"]
+    assert (record.status, record.source, record.version) == (
+        "awaiting-approval",
+        "studio-otherdep",
+        "1.0",
+    )
+    assert "studio_otherdep" not in sys.modules
+
+
+def test_a_wheel_without_a_studio_entry_point_is_refused(
+    installer: PluginInstaller, wheels: dict[str, Path]
+) -> None:
+    with pytest.raises(InstallRefused, match="not a Studio plugin"):
+        installer.install(wheels["not-a-plugin"])
+    assert tree_state(installer.site) == {}
+
+
+def test_install_from_a_project_folder(installer: PluginInstaller, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "studio-fromfolder", plugin="fromfolder")
+    result = installer.install(project)
+    assert (result.name, result.version, result.plugins) == (
+        "studio-fromfolder",
+        "1.0",
+        ["fromfolder"],
+    )
+    assert installer.installed()["studio-fromfolder"]["source"] == str(project.resolve())
+    assert (installer.site / "studio_fromfolder" / "__init__.py").is_file()
