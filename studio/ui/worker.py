@@ -25,6 +25,7 @@ from PySide6.QtCore import QThread, QTimer, Signal
 
 from studio.engine.events import Cancelled, Failed
 from studio.engine.jobs import Job, describe_failure
+from studio.engine.warmup import prewarm as prewarm_torch
 
 from .coalesce import EventBuffer
 
@@ -181,21 +182,3 @@ class GpuWorker(QThread):
         except Exception as error:
             info = {"name": f"unavailable ({error})", "memory_used": None}
         self.device_changed.emit(info)
-
-
-def prewarm_torch() -> None:
-    """Import torch and build a throwaway optimiser (which imports torch._dynamo).
-
-    Both imports hold the GIL in long C stretches; doing them here, right after the window shows,
-    keeps that stall away from the moment a user presses Generate or Train. A short switch interval
-    during the imports lets the UI thread take the GIL back more often.
-    """
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)
-    try:
-        import torch
-
-        param = torch.zeros(1, requires_grad=True)
-        torch.optim.AdamW([param], lr=0.1).step()
-    finally:
-        sys.setswitchinterval(previous)
