@@ -29,6 +29,14 @@ STUDIO_API_VERSION = 1
 
 # Printable ASCII and a newline: the alphabet of a model made without data.
 BLANK_VOCAB = [chr(c) for c in range(32, 127)] + ["\n"]
+# Studio's loop parameters, with this generator's defaults.
+LOOP_DEFAULTS = {
+    "steps": 2000,
+    "batch_size": 32,
+    "eval_every": 100,
+    "preview_every": 250,
+    "checkpoint_every": 500,
+}
 
 
 class CharLSTM(Generator):
@@ -52,7 +60,7 @@ class CharLSTM(Generator):
     )
     train_params = Schema(
         [
-            Param("seq_len", "int", 64, "characters per training sequence", minimum=2, maximum=4096),
+            Param("seq_len", "int", 64, "characters per sequence", minimum=2, maximum=4096),
             Param("embed", "int", 32, "size of each character's vector", minimum=2, maximum=1024),
             Param("hidden", "int", 256, "LSTM memory size", minimum=2, maximum=8192),
             Param("layers", "int", 2, "stacked LSTM layers", minimum=1, maximum=8),
@@ -61,13 +69,7 @@ class CharLSTM(Generator):
             Param("clip", "float", 1.0, "gradient norm clip (0: off)", minimum=0.0, advanced=True),
         ]
     )
-    loop_defaults = {
-        "steps": 2000,
-        "batch_size": 32,
-        "eval_every": 100,
-        "preview_every": 250,
-        "checkpoint_every": 500,
-    }
+    loop_defaults = LOOP_DEFAULTS
 
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
@@ -116,9 +118,8 @@ class CharLSTM(Generator):
     def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
         from .lstm import LSTMModel
 
-        module = LSTMModel(
-            len(config["vocab"]), config["embed"], config["hidden"], config["layers"], config["dropout"]
-        )
+        sizes = (config["embed"], config["hidden"], config["layers"])
+        module = LSTMModel(len(config["vocab"]), *sizes, config["dropout"])
         return ModelHandle(module, config)
 
     def create_trainer(

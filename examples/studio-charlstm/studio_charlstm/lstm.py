@@ -105,7 +105,9 @@ class LSTMTrainer(Trainer):
 
 
 @torch.no_grad()
-def sample(model: ModelHandle, request: GenerateRequest, context: RunContext) -> Iterator[TextChunk]:
+def sample(
+    model: ModelHandle, request: GenerateRequest, context: RunContext
+) -> Iterator[TextChunk]:
     """Read the prompt once, then write one character at a time, carrying the LSTM's memory."""
     vocab: list[str] = model.config["vocab"]
     lookup = {ch: i for i, ch in enumerate(vocab)}
@@ -114,7 +116,8 @@ def sample(model: ModelHandle, request: GenerateRequest, context: RunContext) ->
     device = context.device
     prompt = [lookup[ch] for ch in request.prompt if ch in lookup]
     if request.prompt and len(prompt) < len(request.prompt):
-        context.log(f"{len(request.prompt) - len(prompt)} prompt characters are not in the model's alphabet")
+        unknown = len(request.prompt) - len(prompt)
+        context.log(f"{unknown} prompt characters are not in the model's alphabet; left out")
     for index in range(request.count):
         seed = request.seed + index  # each sample its own seed: any one can be remade alone
         rng = torch.Generator(device=device).manual_seed(seed)

@@ -59,19 +59,35 @@ def test_listing_the_plugin_does_not_import_torch() -> None:
 def test_learns_the_text_then_writes_like_it(host, home, corpus, tmp_path) -> None:
     params = {**TINY, "steps": 60, "eval_every": 20, "preview_every": 0, "checkpoint_every": 30}
     events = run(TrainJob(host, home, "charlstm", data=corpus, params=params))
-    losses = [e.values["loss/val"] for e in events if isinstance(e, Metric) and "loss/val" in e.values]
+    metrics = [e.values for e in events if isinstance(e, Metric)]
+    losses = [values["loss/val"] for values in metrics if "loss/val" in values]
     assert len(losses) == 3
     assert losses[-1] < losses[0] * 0.75, losses  # it learned something
     run_dir = events[-1].result["run"]
 
-    texts = generate(host, home, run_dir, tmp_path / "a", prompt="the ", seed=7, count=2,
-                     params={"length": 40, "temperature": 0.5})
+    texts = generate(
+        host,
+        home,
+        run_dir,
+        tmp_path / "a",
+        prompt="the ",
+        seed=7,
+        count=2,
+        params={"length": 40, "temperature": 0.5},
+    )
     assert [len(t) for t in texts] == [40, 40]
     assert set("".join(texts)) <= set(TEXT)
     assert texts[0] != texts[1]  # each sample has its own seed
     # The second sample alone, from its own seed, is the same text: any output can be remade.
-    again = generate(host, home, run_dir, tmp_path / "b", prompt="the ", seed=8,
-                     params={"length": 40, "temperature": 0.5})
+    again = generate(
+        host,
+        home,
+        run_dir,
+        tmp_path / "b",
+        prompt="the ",
+        seed=8,
+        params={"length": 40, "temperature": 0.5},
+    )
     assert again == texts[1:]
 
 

@@ -16,8 +16,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from studio.engine.plugin_install import PluginInstaller
 from studio.engine.plugins import PluginHost
 from studio.engine.settings import Settings
+
+from .plugin_install_panel import PluginInstallPanel
 
 COLUMNS = ["Enabled", "Plugin", "Source", "Version", "Status", "Generators"]
 
@@ -55,6 +58,12 @@ class PluginsDialog(QDialog):
         layout = QVBoxLayout(self)
         if host.safe_mode:
             layout.addWidget(QLabel("Safe mode: only built-in plugins were loaded."))
+        # Install / uninstall / roll back, the full-rights notice, the 3-failures notice.
+        self.install_panel = PluginInstallPanel(
+            host, PluginInstaller(settings.path.parent, settings), self.selected_name, self
+        )
+        self.install_panel.changed.connect(self._plugins_changed)
+        layout.addWidget(self.install_panel)
         layout.addWidget(splitter)
         layout.addWidget(self.notice)
         layout.addWidget(buttons)
@@ -88,6 +97,19 @@ class PluginsDialog(QDialog):
                     item.setToolTip(record.reason)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+
+    def selected_name(self) -> str | None:
+        row = self.table.currentRow()
+        return self.names[row] if 0 <= row < len(self.names) else None
+
+    def _plugins_changed(self) -> None:
+        # Refill without firing itemChanged (that would save every row's tick again).
+        self.table.blockSignals(True)
+        self._fill()
+        self.table.blockSignals(False)
+        self.notice.setText("Restart Studio to apply the plugin changes.")
+        self.notice.setVisible(True)
+        self.restart_needed.emit()
 
     def status_of(self, name: str) -> str:
         return self.table.item(self.names.index(name), 4).text()
