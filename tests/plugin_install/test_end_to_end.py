@@ -8,6 +8,7 @@ examples/, whose own tests also run here (so ``make test`` runs them).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -112,7 +113,9 @@ def test_scaffold_build_install_enable_train_generate(env, tmp_path: Path, corpu
 
 def test_example_plugin_passes_its_tests_and_works_in_studio(env, tmp_path: Path, corpus) -> None:
     run_own_tests(EXAMPLE, env)
-    wheel = build_wheel(EXAMPLE, tmp_path / "dist")
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources.
+    junk = shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__")
+    wheel = build_wheel(shutil.copytree(EXAMPLE, tmp_path / "src", ignore=junk), tmp_path / "dist")
     assert wheel.name == "studio_charlstm-1.0.0-py3-none-any.whl"
     installed = studio(env, "plugin", "install", str(wheel))
     assert "plugins: charlstm" in installed.stdout
