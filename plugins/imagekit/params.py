@@ -87,3 +87,29 @@ def check_choice_int(name: str, value: Any, allowed: tuple[int, ...]) -> int:
     if number not in allowed:
         raise ParamError(name, f"{number} is not one of {', '.join(map(str, allowed))}")
     return number
+
+
+class Subset:
+    """Some items of a dataset, by index: a held-out split that costs no copy."""
+
+    def __init__(self, data: Any, indices: list[int]) -> None:
+        self.data = data
+        self.indices = indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.data[self.indices[index]]
+
+
+def split(data: Any, fraction: float, seed: int) -> tuple[Any, Any | None]:
+    """(train, validation): a seeded ``fraction`` held out, at least one image on each side."""
+    import random
+
+    held = round(len(data) * fraction)
+    if fraction <= 0 or held < 1 or len(data) - held < 1:
+        return data, None
+    order = list(range(len(data)))
+    random.Random(seed).shuffle(order)
+    return Subset(data, sorted(order[held:])), Subset(data, sorted(order[:held]))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from plugins.imagekit.params import ANIMATION_PARAMS, DATA_PARAMS, channels, load_folder
+from plugins.imagekit.params import ANIMATION_PARAMS, DATA_PARAMS, channels, load_folder, split
 from studio.api import (
     DataReport,
     GenerateRequest,
@@ -114,6 +114,14 @@ class VAE(Generator):
                     maximum=1.0,
                     log_scale=True,
                 ),
+                Param(
+                    "validation",
+                    "float",
+                    0.0,
+                    "fraction of the pictures held out to measure loss/val (0: none)",
+                    minimum=0.0,
+                    maximum=0.5,
+                ),
                 Param("preview_count", "int", 8, "pictures per preview row", minimum=1, maximum=64),
             ]
         )
@@ -135,7 +143,11 @@ class VAE(Generator):
             report.note(
                 f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
             )
-        return TrainData(train=load_folder(source, config, data_params, report), report=report)
+        images = load_folder(source, config, data_params, report)
+        train, validation = split(images, params["validation"], params["seed"])
+        if validation is not None:
+            report.note(f"{len(validation)} pictures held out for validation")
+        return TrainData(train=train, validation=validation, report=report)
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         if params["architecture"] == "conv" and params["resolution"] % 4:

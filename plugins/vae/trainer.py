@@ -41,6 +41,21 @@ class VAETrainer(Trainer):
         recon_v, kl_v = torch.stack([recon.detach(), kl.detach()]).tolist()
         return {"loss/recon": recon_v, "loss/KL": kl_v, "ELBO/ELBO": -(recon_v + kl_v)}
 
+    def evaluate(self) -> dict[str, float]:
+        """The negative ELBO's terms on held-out pictures (up to 1,024), with fixed noise."""
+        held = self.data.validation
+        if held is None or len(held) == 0:
+            return {}
+        self.module.eval()
+        try:
+            x = torch.stack([held[i] for i in range(min(len(held), 1024))]).to(self.device)
+            x = x.float() / 255
+            noise = seeded_normal(0, (len(x), self.model.config["latent"])).to(self.device)
+            recon, kl = elbo_terms(self.module, x, noise)
+        finally:
+            self.module.train()
+        return {"loss/val_recon": float(recon), "ELBO/val_ELBO": -float(recon + kl)}
+
     def preview(self, step: int) -> list[ImageSample]:
         """Three rows: fixed training pictures, their reconstructions, fixed-noise samples."""
         self.module.eval()

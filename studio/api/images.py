@@ -16,6 +16,7 @@ Import this module explicitly (``from studio.api import images``): it is not imp
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -39,6 +40,9 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 #: Larger images are refused as possible decompression bombs (Pillow warns at 89 Mpx).
 DEFAULT_MAX_PIXELS = 64_000_000
 FITS = ("crop", "pad")
+
+
+_OPEN_LOCK = threading.Lock()
 
 
 class ImageRejected(Exception):
@@ -118,8 +122,9 @@ def open_checked(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb check warns (or raises past twice its limit); ours comes next.
+        # Pillow's own bomb check warns (or raises past twice its limit); ours comes next. The
+        # warning filters are process-global, so threads take turns (opening reads a header only).
+        with _OPEN_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path, formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:

@@ -32,7 +32,18 @@ def data(tmp_path) -> Path:
 
 @pytest.fixture
 def trained(host, home, data):
-    return train(host, home, "vae", data, steps=150, lr=5e-3, preview_every=50, **TINY)
+    return train(
+        host,
+        home,
+        "vae",
+        data,
+        steps=150,
+        lr=5e-3,
+        preview_every=50,
+        eval_every=50,
+        validation=0.25,
+        **TINY,
+    )
 
 
 def test_tiny_vae_learns(trained) -> None:
@@ -46,6 +57,11 @@ def test_tiny_vae_learns(trained) -> None:
     assert elbo[-10:].mean() > elbo[:10].mean()
     assert np.all(series(rows, "loss/KL") >= 0)
     assert len(list((Path(trained["run"]) / "previews").glob("*.png"))) == 3
+    # A quarter of the pictures were held out; their loss is measured every 50 steps.
+    held = series(rows, "loss/val_recon")
+    assert len(held) == 3 and held[-1] < held[0] and held[-1] < 1.3 * recon[-10:].mean()
+    report = json.loads((Path(trained["run"]) / "run.json").read_text())["report"]
+    assert len(report["used"]) == 32 and "8 pictures held out" in " ".join(report["notes"])
 
 
 def test_mlp_architecture_learns(host, home, data) -> None:
