@@ -1,0 +1,115 @@
+"""Glue between Studio's API and the GPT: configs from parameters, model handles, and streams.
+
+A model handle carries the tokenizer twice: as ``tokenizer.json`` in its assets (saved inside the
+checkpoint) and as a live object on the module, so nothing re-parses it on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from studio.api import (
+    DataReport,
+    GenerateRequest,
+    ModelHandle,
+    ParamError,
+    RunContext,
+    TextChunk,
+)
+
+from .model import GPT, PRESETS, GPTConfig
+from .sampling import SamplingOptions, generate_text
+from .tokenizer import ASSET, BPETokenizer, ByteTokenizer, Tokenizer
+
+
+def tokenizer_for(
+    params: dict[str, Any], model: ModelHandle | None, text: str, report: DataReport
+) -> Tokenizer:
+    """The fine-tuned model's own tokenizer, or a new one of the kind the user chose."""
+    if model is not None:
+        tokenizer = tokenizer_of(model)
+        if params["tokenizer"] != tokenizer.kind:
+            report.note(f"fine-tuning keeps the checkpoint's {tokenizer.kind} tokenizer")
+        return tokenizer
+    if params["tokenizer"] == "bpe":
+        return BPETokenizer.train(text.splitlines(keepends=True), params["vocab_size"])
+    return ByteTokenizer()
+
+
+def block_size_for(params: dict[str, Any], model: ModelHandle | None) -> int:
+    if model is not None:
+        return int(model.config["block_size"])
+    return params["block_size"] or PRESETS[params["preset"]]["block_size"]
+
+
+def model_config(params: dict[str, Any], vocab_size: int) -> GPTConfig:
+    """The preset's sizes, with any size the user set explicitly taking precedence."""
+    sizes = dict(PRESETS[params["preset"]])
+    for name in ("n_layer", "n_head", "n_embd", "block_size"):
+        if params.get(name):
+            sizes[name] = params[name]
+    if sizes["n_embd"] % sizes["n_head"]:
+        raise ParamError(
+            "n_embd", f"{sizes['n_embd']} is not divisible by n_head ({sizes['n_head']})"
+        )
+    return GPTConfig(vocab_size=vocab_size, dropout=params["dropout"], **sizes)
+
+
+def build_model(config: GPTConfig, tokenizer: Tokenizer) -> ModelHandle:
+    if tokenizer.vocab_size != config.vocab_size:
+        from studio.api import CheckpointError
+
+        raise CheckpointError(
+            f"the tokenizer has {tokenizer.vocab_size} tokens but the model {config.vocab_size}"
+        )
+    module = GPT(config)
+    module.tokenizer = tokenizer  # a plain attribute: not a parameter, not saved with weights
+    return ModelHandle(
+        module, {**config.to_json(), "tokenizer": tokenizer.kind}, {ASSET: tokenizer.to_json()}
+    )
+
+
+def tokenizer_of(model: ModelHandle) -> Tokenizer:
+    return model.module.tokenizer
+
+
+def sampling_options(params: dict[str, Any]) -> SamplingOptions:
+    stops = tuple(s for s in params["stop"].split("|") if s) if params["stop"] else ()
+    return SamplingOptions(
+        max_new_tokens=params["max_new_tokens"],
+        temperature=params["temperature"],
+        top_k=params["top_k"],
+        top_p=params["top_p"],
+        repetition_penalty=params["repetition_penalty"],
+        stop=stops,
+        use_cache=params["use_cache"],
+    )
+
+
+def stream_samples(
+    model: ModelHandle, request: GenerateRequest, context: RunContext
+) -> Iterator[TextChunk]:
+    """``request.count`` continuations, sample i seeded with ``request.seed + i``."""
+    options = sampling_options(request.params)
+    total = options.max_new_tokens * request.count
+    for index in range(request.count):
+        seed = request.seed + index
+        done = index * options.max_new_tokens
+
+        def progress(produced: int, done: int = done) -> None:
+            context.progress(done + produced, total)
+
+        pieces = generate_text(
+            model.module,
+            tokenizer_of(model),
+            request.prompt,
+            options,
+            seed=seed,
+            device=context.device,
+            # The same notice for every sample would be noise: say it once.
+            log=context.log if index == 0 else lambda message: None,
+            on_token=progress,
+        )
+        for piece in pieces:
+            yield TextChunk(piece, index, seed)
