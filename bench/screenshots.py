@@ -80,7 +80,9 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.01)
 
-    def wait_job(job_id: int, limit: float = 900) -> object:
+    def wait_job(job_id: int | None, limit: float = 900) -> object:
+        if job_id is None:
+            raise SystemExit("the view refused to start the job (a form value is invalid?)")
         end = time.monotonic() + limit
         while job_id not in ended:
             if time.monotonic() > end:

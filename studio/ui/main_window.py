@@ -86,7 +86,9 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.generators, 1)
         side_layout.addWidget(QLabel("Model"))
         side_layout.addWidget(self.models)
-        self._dock("Generators", side, Qt.DockWidgetArea.LeftDockWidgetArea, "generatorsDock")
+        self.side_dock = self._dock(
+            "Generators", side, Qt.DockWidgetArea.LeftDockWidgetArea, "generatorsDock"
+        )
 
         self.create_view = CreateView(session, self.history)
         self.train_view = TrainView(session, theme)
@@ -106,6 +108,9 @@ class MainWindow(QMainWindow):
         self.jobs_dock = self._dock(
             "Jobs", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea, "jobsDock"
         )
+        # Defaults for a first start; a saved layout replaces them in _restore.
+        self.resizeDocks([self.side_dock], [320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.jobs_dock], [130], Qt.Orientation.Vertical)
         self.setStatusBar(StatusBar(session))
         self._menus()
         self._restore()

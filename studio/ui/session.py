@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from studio.engine.datacheck import DataCheckJob
 from studio.engine.events import TERMINAL, Event
@@ -45,7 +45,7 @@ class Session(QObject):
         self.kinds: dict[int, str] = {}
         self.worker = GpuWorker(settings.get("device", "auto"))
         # Bound methods of this GUI-thread object: they run on the UI thread.
-        self.worker.delivered.connect(self._on_delivered)
+        self.worker.delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
         self.worker.device_changed.connect(self._on_device)
         self.worker.state_changed.connect(self._on_state)
 

@@ -54,6 +54,7 @@ class GpuWorker(QThread):
         self._queue: queue.Queue[tuple[int, Job | _Warm] | None] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._deliver_lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._current: int | None = None
         self._cancelled_queued: set[int] = set()
@@ -111,9 +112,19 @@ class GpuWorker(QThread):
         return ended
 
     def flush_stale(self, force: bool = False) -> None:
-        taken = self.buffer.take(only_if_stale=not force)
-        if taken:
-            self.delivered.emit(taken)
+        self._deliver(only_if_stale=not force)
+
+    def _deliver(self, *, only_if_stale: bool) -> None:
+        """Take what is pending and post it, atomically: batches reach the UI in order.
+
+        Both the worker and the UI timer deliver; the lock makes take + post one step, and
+        ``delivered`` is connected queued (even from the UI thread), so posting order is
+        delivery order. Posting is cheap: the worker never waits for the UI to draw.
+        """
+        with self._deliver_lock:
+            taken = self.buffer.take(only_if_stale=only_if_stale)
+            if taken:
+                self.delivered.emit(taken)
 
     # -- worker thread --------------------------------------------------------------------------
 
@@ -154,9 +165,7 @@ class GpuWorker(QThread):
 
     def _emit(self, job_id: int, event: Any) -> None:
         if self.buffer.add(job_id, event):
-            taken = self.buffer.take()
-            if taken:
-                self.delivered.emit(taken)
+            self._deliver(only_if_stale=False)
 
     def _warm(self, task: _Warm) -> None:
         self.state_changed.emit("warming")

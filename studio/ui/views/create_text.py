@@ -65,15 +65,20 @@ class TextCreateView(JobView):
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch()
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(QLabel("Prompt"))
-        left_layout.addWidget(self.prompt)
-        left_layout.addLayout(settings)
-        left_layout.addLayout(self.form_holder)
-        left_layout.addLayout(buttons)
-        left_layout.addWidget(self.failure_line)
-        left_layout.addWidget(self.output, 1)
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.addWidget(QLabel("Prompt"))
+        main_layout.addWidget(self.prompt)
+        main_layout.addLayout(buttons)
+        main_layout.addWidget(self.failure_line)
+        main_layout.addWidget(self.output, 1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(QLabel("Settings"))
+        side_layout.addLayout(settings)
+        side_layout.addLayout(self.form_holder)
+        side_layout.addStretch()
+        side.setMinimumWidth(300)
 
         self.search = QLineEdit()
         self.search.setObjectName("historySearch")
@@ -82,6 +87,7 @@ class TextCreateView(JobView):
         self.history_list = QListWidget()
         self.history_list.setObjectName("history")
         self.history_list.setWordWrap(True)
+        self.history_list.setSpacing(2)
         self.history_list.itemActivated.connect(self.restore)
         self.history_list.itemClicked.connect(self.restore)
         right = QWidget()
@@ -91,10 +97,12 @@ class TextCreateView(JobView):
         right_layout.addWidget(self.history_list)
 
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.addWidget(main)
+        splitter.addWidget(side)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -178,8 +186,10 @@ class TextCreateView(JobView):
     def refresh_history(self, *_args) -> None:
         self.history_list.clear()
         for entry in self.history.search(self.search.text(), self.session.generator_id or None):
-            first = entry.prompt.strip().splitlines()[0] if entry.prompt.strip() else "(no prompt)"
-            item = QListWidgetItem(f"{first[:60]}\n{entry.output.strip()[:80]}  ·  {entry.created}")
+            prompt = _one_line(entry.prompt) or "(no prompt)"
+            item = QListWidgetItem(
+                f"{prompt[:60]}\n{_one_line(entry.output)[:90]}…\n{entry.created}"
+            )
             item.setData(ENTRY_ROLE, entry)
             item.setToolTip(entry.output[:500])
             self.history_list.addItem(item)
@@ -192,3 +202,7 @@ class TextCreateView(JobView):
             self.seed.setValue(entry.seed)
         if self.form is not None:
             self.form.set_values(entry.params)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -6,21 +6,22 @@ Help text becomes the tooltip; advanced parameters sit in a collapsible group; a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -65,16 +66,25 @@ class ParamForm(QWidget):
             self.messages[param.name] = message
         layout.addLayout(basic)
         if advanced.rowCount():
-            box = QGroupBox("Advanced")
-            box.setCheckable(True)
-            box.setChecked(False)
+            # A disclosure, closed by default: most users never need these.
+            toggle = QToolButton()
+            toggle.setText("Advanced")
+            toggle.setCheckable(True)
+            toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            toggle.setArrowType(Qt.ArrowType.RightArrow)
+            toggle.setAutoRaise(True)
             inner = QWidget()
             inner.setLayout(advanced)
             inner.hide()
-            box.toggled.connect(inner.setVisible)
-            box_layout = QVBoxLayout(box)
-            box_layout.addWidget(inner)
-            layout.addWidget(box)
+            toggle.toggled.connect(inner.setVisible)
+            toggle.toggled.connect(
+                lambda on: toggle.setArrowType(
+                    Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow
+                )
+            )
+            self.advanced_toggle = toggle
+            layout.addWidget(toggle)
+            layout.addWidget(inner)
 
     def _editor(self, param: Param) -> QWidget:
         kind = param.kind
@@ -98,7 +108,7 @@ class ParamForm(QWidget):
             editor.valueChanged.connect(self._changed)
         elif kind == "float" and not param.log_scale and not param.optional:
             editor = QDoubleSpinBox()
-            editor.setDecimals(6 if (param.maximum or 10) <= 1 else 4)
+            editor.setDecimals(_decimals(param))
             editor.setRange(
                 param.minimum if param.minimum is not None else -1e12,
                 param.maximum if param.maximum is not None else 1e12,
@@ -134,6 +144,10 @@ class ParamForm(QWidget):
                 result[name] = editor.value()
             elif isinstance(editor, _PathEdit):
                 result[name] = editor.edit.text() or None
+            elif self.schema[name].kind == "str":
+                # Empty text is a value ("" = no stop string); None only where allowed.
+                text = editor.text()
+                result[name] = None if not text and self.schema[name].optional else text
             else:
                 text = editor.text().strip()
                 result[name] = text if text else None
@@ -191,6 +205,15 @@ class _PathEdit(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Choose a file")
         if path:
             self.edit.setText(path)
+
+
+def _decimals(param: Param) -> int:
+    """Enough decimals to show the default and the minimum (1e-4 needs 4, 0.5 needs 2)."""
+    needed = 2
+    for value in (param.default, param.minimum):
+        if value:
+            needed = max(needed, -math.floor(math.log10(abs(value))) + 1)
+    return min(needed, 8)
 
 
 def _format(param: Param, value: Any) -> str:

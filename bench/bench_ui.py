@@ -1,0 +1,233 @@
+"""Window benchmark: event-loop lateness while a model trains in the window, training throughput
+in the window vs headless, and launch-to-window-shown time.
+
+    flock /tmp/studio-cpu.lock xvfb-run -a .venv/bin/python bench/bench_ui.py [--steps 300]
+
+- Headless: the same TrainJob consumed in a plain loop (what ``studio train`` does).
+- Window: the real main window (Train view, live curves on screen), the job started through the
+  Train view, a 10 ms QTimer recording how late each tick fires. Lateness is reported separately
+  for the torch pre-warm (right after the window shows) and for training.
+- Launch: ``python main.py`` in a subprocess, from spawn to the window shown (STUDIO_BENCH_SHOWN
+  makes the app print that moment and quit), with whether torch was imported by then.
+
+Headless and window runs alternate (H W H W ...) so machine noise hits both; medians are reported.
+Generator: the built-in ``gpt`` (tiny preset) when it loads, else the ``tinychar`` test generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests")]
+
+
+def corpus(work: Path) -> Path:
+    for data in (Path("/work/shared/data"), ROOT.parent / "shared" / "data"):
+        if (data / "tinyshakespeare.txt").is_file():
+            text = (data / "tinyshakespeare.txt").read_text()[:300_000]
+            break
+    else:
+        text = "To be, or not to be, that is the question.\n" * 4000
+    path = work / "corpus.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def train_params(generator: str, steps: int) -> dict:
+    common = {"steps": steps, "eval_every": 50, "preview_every": 100, "checkpoint_every": 100000}
+    if generator == "gpt":
+        return {**common, "preset": "tiny", "dropout": 0.0, "eval_batches": 2}
+    return {**common, "hidden": 256, "context": 16, "batch_size": 64}
+
+
+def step_rate(times: list[float]) -> float:
+    """Steps per second over the second half of the run (after warm-up and first-step costs)."""
+    half = times[len(times) // 2 :]
+    return (len(half) - 1) / (half[-1] - half[0])
+
+
+def headless(host, home, generator: str, data: Path, params: dict) -> float:
+    from studio.engine.events import Metric
+    from studio.engine.training import TrainJob
+
+    times = []
+    for event in TrainJob(host, home, generator, data=data, params=params).run():
+        if isinstance(event, Metric):
+            times.append(time.perf_counter())
+    return step_rate(times)
+
+
+class Lateness:
+    """A 10 ms timer on the UI thread; each tick's delay past its due time, in ms."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.samples: list[tuple[float, float]] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self.tick)
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.samples.append((now, max(0.0, (now - self.last) * 1000 - 10)))
+        self.last = now
+
+    def between(self, start: float, end: float) -> list[float]:
+        return [late for when, late in self.samples if start <= when <= end]
+
+
+def percentiles(values: list[float]) -> dict:
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"p50": pick(0.5), "p99": pick(0.99), "max": ordered[-1], "ticks": len(ordered)}
+
+
+def in_window(app, window, lateness: Lateness, data: Path, params: dict) -> dict:
+    from studio.engine.events import Finished, Metric
+
+    view = window.train_view
+    window.tabs.setCurrentWidget(view)
+    view.dataset.path.setText(str(data))
+    view.form.set_values(params)
+    times: list[float] = []
+    done: list[object] = []
+
+    def on_events(job_id: int, events: list) -> None:
+        # Arrival times are batched (<= 20 Hz); the step rate uses the engine's own clock instead.
+        for event in events:
+            if isinstance(event, Finished):
+                done.append(event)
+
+    window.session.events.connect(on_events)
+    began = time.perf_counter()
+    job = view.train()
+    while not done and job not in window.ended:
+        app.processEvents()
+        time.sleep(0.001)
+    ended = time.perf_counter()
+    window.session.events.disconnect(on_events)
+    from studio.engine.runs import find_run, read_metrics
+
+    run = find_run(window.session.home.runs, str(view.run_dir))
+    times = [r["time"] for r in read_metrics(run.metrics_file)]
+    del Metric
+    return {
+        "rate": step_rate(times),
+        "lateness": percentiles(lateness.between(began + 1.0, ended)),
+        "redraws_per_s": view.curves.redraws / (ended - began),
+    }
+
+
+def launch_time(env: dict) -> dict:
+    began = time.time()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        env={**env, "STUDIO_BENCH_SHOWN": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = [x for x in result.stdout.splitlines() if x.startswith("{")]
+    if not line:
+        raise SystemExit(f"main.py did not report: {result.stderr[-2000:]}")
+    info = json.loads(line[-1])
+    return {"shown_s": info["shown_at"] - began, "torch_imported": info["torch_imported"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--launches", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="studio-bench-ui-"))
+    os.environ["STUDIO_HOME"] = str(work / "home")
+    from support.entrypoints import TEST_PLUGINS, install_test_generators
+
+    site = work / "site"
+    install_test_generators(site)
+    sys.path[:0] = [str(site), str(TEST_PLUGINS)]
+    data = corpus(work)
+
+    launches = [launch_time(dict(os.environ)) for _ in range(args.launches)]
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    from studio.engine.home import Home
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    home = Home.open()
+    settings = Settings.load(home.settings_file)
+    settings.set_plugin_enabled("testgen", True)
+    window = build_window(home, settings)
+    window.ended = {}
+    window.session.job_ended.connect(window.ended.__setitem__)
+    generator = "gpt" if "gpt" in window.session.host.generators else "tinychar"
+    window.session.set_generator(generator)
+    params = train_params(generator, args.steps)
+    window.resize(1400, 900)
+    window.show()
+    lateness = Lateness()
+    shown = time.perf_counter()
+    window.session.prewarm()
+    while window.session.worker.warm_seconds is None:
+        app.processEvents()
+        time.sleep(0.001)
+    warm_end = time.perf_counter()
+    for _ in range(50):
+        app.processEvents()
+        time.sleep(0.002)
+    prewarm = percentiles(lateness.between(shown, warm_end))
+
+    host = window.session.host
+    rows = []
+    for _ in range(args.rounds):
+        rows.append(("headless", headless(host, home, generator, data, params)))
+        rows.append(("window", in_window(app, window, lateness, data, params)))
+    window.close()
+    head = [r for kind, r in rows if kind == "headless"]
+    win = [r for kind, r in rows if kind == "window"]
+    result = {
+        "generator": generator,
+        "steps": args.steps,
+        "headless_steps_per_s": statistics.median(head),
+        "window_steps_per_s": statistics.median(w["rate"] for w in win),
+        "lateness_training_ms": {
+            key: statistics.median(w["lateness"][key] for w in win) for key in ("p50", "p99")
+        }
+        | {"max": max(w["lateness"]["max"] for w in win)},
+        "lateness_prewarm_ms": prewarm,
+        "prewarm_s": window.session.worker.warm_seconds,
+        "curve_redraws_per_s": statistics.median(w["redraws_per_s"] for w in win),
+        "launch_shown_s_median": statistics.median(x["shown_s"] for x in launches),
+        "launch_shown_s_all": [round(x["shown_s"], 3) for x in launches],
+        "torch_imported_at_shown": any(x["torch_imported"] for x in launches),
+        "rounds": [(kind, r) for kind, r in rows],
+    }
+    result["throughput_ratio"] = result["window_steps_per_s"] / result["headless_steps_per_s"]
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
