@@ -149,3 +149,56 @@ def test_generation_fills_the_gallery_and_reruns_exactly(qtbot, window) -> None:
     assert again.image == entries[2].image
     mime = view.gallery.mimeData([view.gallery.item(0)])
     assert mime.urls()[0].toLocalFile() == str(entries[0].path)
+
+
+def test_a_failed_job_shows_its_message_and_details(qtbot, window, corpus: Path) -> None:
+    from studio.engine.events import Failed
+
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 20, "fail_at_step": 3})
+    event = wait_job(qtbot, window, view.train())
+    assert isinstance(event, Failed)
+    assert not view.failure_line.isHidden()
+    assert event.message in view.failure_line.label.text()
+    assert view.failure_line.failure.traceback  # shown by "Details…"
+    assert window.jobs.state(max(window.ended)) == "failed"
+    assert window.jobs.failures[max(window.ended)] is event
+    # The window lives on: the next job runs.
+    view.form.set_values({"fail_at_step": 0, "steps": 5})
+    assert isinstance(wait_job(qtbot, window, view.train()), Finished)
+
+
+def test_close_mid_training_then_reopen_and_resume(qtbot, window, corpus: Path, home) -> None:
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 200, "step_delay_ms": 20, "checkpoint_every": 1000})
+    view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 5, timeout=30_000)
+    run_dir = view.run_dir
+    window.close()  # cancels the job, which saves a checkpoint
+    run = find_run(home.runs, str(run_dir))
+    assert run.status == "cancelled" and run.info["step"] >= 5
+
+    again = build_window(home, Settings.load(home.settings_file))
+    qtbot.addWidget(again)
+    ended: dict = {}
+    again.session.job_ended.connect(ended.__setitem__)
+    try:
+        runs = again.runs_view
+        runs.select(run.name)
+        assert runs.resume_button.isEnabled()
+        qtbot.mouseClick(runs.resume_button, Qt.MouseButton.LeftButton)
+        assert again.tabs.currentWidget() is again.train_view
+        job = again.train_view.job_id
+        qtbot.waitUntil(lambda: job in ended, timeout=60_000)
+        assert isinstance(ended[job], Finished)
+        assert ended[job].result["step"] == 200
+        assert again.train_view.store.count("loss/train") == 200
+    finally:
+        again.session.shutdown()
