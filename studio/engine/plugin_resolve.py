@@ -116,12 +116,17 @@ def dry_run(
 
 
 def _planned(item: dict) -> Planned:
+    # Imported here: urllib.request pulls in http and ssl, and the window imports this module.
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
     meta = item["metadata"]
     url = item["download_info"]["url"]
     return Planned(
         name=meta["name"],
         version=meta["version"],
-        wheel=Path(re.sub(r"^file://", "", url)),
+        # A file:// URL: percent-encoded (spaces), and with a drive letter on Windows.
+        wheel=Path(url2pathname(urlparse(url).path)),
         requested=bool(item.get("requested")),
         requires=tuple(meta.get("requires_dist", [])),
         summary=meta.get("summary", "") or "",

@@ -31,6 +31,21 @@ def register_generators() -> list[Generator]:
 '''
 
 
+@pytest.fixture(autouse=True)
+def _forget_plugin_sites():
+    """Take any library's plugin site off sys.path after each test, so none leaks into others."""
+    yield
+    import importlib
+
+    from studio.engine import plugin_site
+
+    for site in plugin_site._active:
+        if site in sys.path:
+            sys.path.remove(site)
+    plugin_site._active.clear()
+    importlib.invalidate_caches()
+
+
 def write_project(
     root: Path, dist: str, *, deps: tuple[str, ...] = (), plugin: str | None = None
 ) -> Path:
