@@ -55,9 +55,11 @@ class KVCache:
 
     def __init__(self, config: GPTConfig, batch: int, device: Any, dtype: torch.dtype) -> None:
         head_dim = config.n_embd // config.n_head
-        shape = (config.n_layer, batch, config.n_head, config.block_size, head_dim)
-        self.keys = torch.zeros(shape, device=device, dtype=dtype)
-        self.values = torch.zeros(shape, device=device, dtype=dtype)
+        shape = (batch, config.n_head, config.block_size, head_dim)
+        self.keys = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.values = [
+            torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)
+        ]
         self.length = 0  # positions filled
         self.capacity = config.block_size
 
@@ -80,18 +82,16 @@ class CausalSelfAttention(nn.Module):
         self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
     ) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        # (B, T, C) -> (B, heads, T, head_dim)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        # Query, key and value for every head: (B, T, 3C) -> three (B, heads, T, head_dim) views.
+        qkv = self.c_attn(x).view(B, T, 3, self.n_head, C // self.n_head)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         start = 0
         if cache is not None:
             start = cache.length
-            cache.keys[layer, :, :, start : start + T] = k
-            cache.values[layer, :, :, start : start + T] = v
-            k = cache.keys[layer, :, :, : start + T]
-            v = cache.values[layer, :, :, : start + T]
+            keys, values = cache.keys[layer], cache.values[layer]
+            keys[:, :, start : start + T] = k
+            values[:, :, start : start + T] = v
+            k, v = keys[:, :, : start + T], values[:, :, : start + T]
         dropout = self.dropout if self.training else 0.0
         if T == 1 and start > 0:
             # One new token against the cache (generation): three small ops beat the fused
@@ -105,7 +105,7 @@ class CausalSelfAttention(nn.Module):
             # Several new tokens after a cached prefix: token i sees the prefix and tokens <= i.
             allowed = torch.ones(T, start + T, dtype=torch.bool, device=x.device).tril(start)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=dropout)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        y = y.transpose(1, 2).reshape(B, T, C)
         return self.resid_dropout(self.c_proj(y))
 
 
