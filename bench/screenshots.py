@@ -172,7 +172,15 @@ def main() -> int:
     window.runs_view._on_row(1)
     shot(window, "runs")
 
-    # 5. Plugins.
+    # 5. The light theme, on offer in Settings.
+    from studio.ui.theme import apply_theme
+
+    window.tabs.setCurrentIndex(0)
+    apply_theme(app, "light")
+    shot(window, "create-images-light")
+    apply_theme(app, "dark")
+
+    # 6. Plugins.
     dialog = window.open_plugins()
     dialog.resize(900, 460)
     failed = [i for i, n in enumerate(dialog.names) if dialog.status_of(n) == "failed"]
