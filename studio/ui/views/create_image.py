@@ -211,17 +211,24 @@ class ImageCreateView(JobView):
         return self._start(request["seed"], entry.index + 1, params, inputs, model, entry.index)
 
     def walk(self) -> int | None:
+        """A walk between the two selected images, in the generator's own terms: their files as
+        inputs when it ``takes_inputs``, the second one's seed as ``to_seed`` when it has that
+        param, and its ``frames`` param (when it has one) instead of the count."""
         chosen = [e for e in self.gallery.selected_entries() if e.path]
-        mode = mode_choice(self.session.generator, "interp")
+        generator = self.session.generator
+        mode = mode_choice(generator, "interp")
         if len(chosen) != 2 or mode is None:
             self.progress.setText("Select exactly two images to walk between.")
             return None
         params = self._params(mode)
         if params is None:
             return None
-        return self._start(
-            chosen[0].seed or 0, self.count.value(), params, [chosen[0].path, chosen[1].path]
-        )
+        schema = generator.generate_params
+        if "to_seed" in schema and chosen[1].seed is not None:
+            params["to_seed"] = chosen[1].seed
+        inputs = [chosen[0].path, chosen[1].path] if generator.takes_inputs else []
+        count = 1 if "frames" in schema else self.count.value()
+        return self._start(chosen[0].seed or 0, count, params, inputs)
 
     def variations(self, path: Path) -> int | None:
         params = self._params(mode_choice(self.session.generator, "variation"))
