@@ -39,11 +39,18 @@ def test_training_through_the_train_button(qtbot, window, corpus: Path) -> None:
     assert "1 file(s) used, 0 skipped" in view.dataset.report_view.toPlainText()
     for name, value in {"steps": 30, "eval_every": 10, "checkpoint_every": 10}.items():
         _set(view.form, name, value)
+    deliveries: list[int] = []
+    window.session.events.connect(lambda job, events: deliveries.append(job))
+    began = time.perf_counter()
     qtbot.mouseClick(view.train_button, Qt.MouseButton.LeftButton)
     job_id = view.job_id
     assert job_id is not None
     event = wait_job(qtbot, window, job_id)
+    elapsed = time.perf_counter() - began
     assert isinstance(event, Finished), event
+    # Coalesced: at most ~20 deliveries a second (plus the immediate start and end), however
+    # many events the 30 steps made (a metric, a progress and logs per step).
+    assert deliveries.count(job_id) <= 20 * elapsed + 3
     run = find_run(window.session.home.runs, Path(event.result["run"]).name)
     logged = [r for r in read_metrics(run.metrics_file) if "loss/train" in r["values"]]
     assert len(logged) == 30
