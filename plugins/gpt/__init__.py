@@ -242,6 +242,12 @@ class GPTGenerator(Generator):
         tokenizer = tokenizer_for(params, model, text, report)
         block_size = block_size_for(params, model)
         tokens = tokenizer.encode(text)
+        if model is not None:
+            shape = "/".join(str(model.config[k]) for k in ("n_layer", "n_head", "n_embd"))
+            report.note(
+                f"fine-tuning keeps the checkpoint's shape (layers/heads/width {shape}, "
+                f"context {block_size}); size parameters are ignored"
+            )
         report.stats.update(
             characters=len(text),
             tokens=len(tokens),

@@ -196,3 +196,37 @@ def test_command_line_train_then_generate(env, multilingual, tmp_path) -> None:
     sidecar = json.loads(text_file.with_suffix(".json").read_text(encoding="utf-8"))
     assert sidecar["seed"] == 9 and sidecar["generator"] == "gpt"
     assert text_file.read_text(encoding="utf-8")
+
+
+def test_resume_is_exact_with_dropout(host, home, multilingual) -> None:
+    from safetensors.torch import load_file
+
+    from studio.engine.runs import find_run
+
+    params = {
+        **TINY,
+        "steps": 8,
+        "dropout": 0.2,
+        "checkpoint_every": 100,
+        "eval_every": 3,
+        "preview_every": 5,
+    }
+
+    def weights(name):
+        final = ckpt.newest_valid(find_run(home.runs, name).checkpoints_dir)
+        return load_file(str(final.path / ckpt.WEIGHTS))
+
+    straight = list(
+        TrainJob(host, home, "gpt", data=multilingual, params=params, name="straight").run()
+    )
+    assert isinstance(straight[-1], Finished)
+    job = TrainJob(host, home, "gpt", data=multilingual, params=params, name="halves")
+    for event in job.run():
+        if isinstance(event, Metric) and event.step == 4:
+            job.cancel()
+    resumed = list(TrainJob(host, home, resume="halves").run())
+    assert isinstance(resumed[-1], Finished), resumed[-1]
+    a, b = weights("straight"), weights("halves")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
