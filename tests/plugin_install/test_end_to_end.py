@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from install_support import EXAMPLE
 
 from studio.engine.plugin_resolve import pip
 

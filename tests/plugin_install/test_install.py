@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import app_environment, tree_state, wheel_folder, write_project
+from install_support import app_environment, tree_state, wheel_folder, write_project
 
 from studio.api import StudioError
 from studio.engine.home import Home
@@ -135,3 +135,32 @@ def test_install_from_a_project_folder(installer: PluginInstaller, tmp_path: Pat
     )
     assert installer.installed()["studio-fromfolder"]["source"] == str(project.resolve())
     assert (installer.site / "studio_fromfolder" / "__init__.py").is_file()
+
+
+def test_command_line_dry_run_changes_nothing_and_snapshots_list_changes(
+    wheels: dict[str, Path], tmp_path: Path, home: Home, capsys
+) -> None:
+    import json
+
+    from studio.cli.main import main
+
+    links = str(wheel_folder(tmp_path / "deps", wheels["tinydep"]))
+    wheel = str(wheels["studio-withdep"])
+    assert main(["plugin", "install", wheel, "--find-links", links, "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert (plan["dry_run"], plan["plugins"], plan["dependencies"]) == (
+        True,
+        ["withdep"],
+        ["tinydep 1.0"],
+    )
+    assert main(["plugin", "snapshots"]) == 0
+    assert "no snapshots yet" in capsys.readouterr().out
+    assert tree_state(PluginInstaller(home.root).site) == {}
+
+    assert main(["plugin", "install", wheel, "--find-links", links]) == 0
+    shown = capsys.readouterr().out
+    assert "installed studio-withdep 1.0" in shown and "new dependencies: tinydep 1.0" in shown
+    assert "studio plugin enable withdep" in shown
+    assert main(["plugin", "snapshots", "--json"]) == 0
+    (snapshot,) = json.loads(capsys.readouterr().out)
+    assert snapshot["reason"] == "install studio-withdep 1.0"

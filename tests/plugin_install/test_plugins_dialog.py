@@ -8,7 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import wheel_folder
+from install_support import wheel_folder
 
 from studio.api import hookimpl
 from studio.engine.events import Failed
