@@ -164,3 +164,22 @@ def test_command_line_dry_run_changes_nothing_and_snapshots_list_changes(
     assert main(["plugin", "snapshots", "--json"]) == 0
     (snapshot,) = json.loads(capsys.readouterr().out)
     assert snapshot["reason"] == "install studio-withdep 1.0"
+
+
+def test_uninstall_never_deletes_outside_the_plugin_site(tmp_path: Path) -> None:
+    from studio.engine.plugin_site import distributions, remove_distribution
+
+    site = tmp_path / "site"
+    info = site / "evil-1.0.dist-info"
+    (site / "evil").mkdir(parents=True)
+    info.mkdir()
+    (site / "evil" / "__init__.py").write_text("")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me")
+    (info / "RECORD").write_text(
+        f"evil/__init__.py,,\n../precious.txt,,\n{outside},,\nevil-1.0.dist-info/RECORD,,\n"
+    )
+    remove_distribution(site, distributions(site)["evil"])
+    assert outside.read_text() == "keep me"
+    assert sorted(p.name for p in site.iterdir()) == []
