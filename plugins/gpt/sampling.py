@@ -117,8 +117,8 @@ def prompt_tokens(
     return tokens
 
 
-class single_thread:
-    """Run a block with one CPU thread, then restore the process's setting.
+class lean_step:
+    """Run a block in inference mode with one CPU thread, then restore the process's setting.
 
     A generation step works on one token: every op is too small to split across threads, and
     on a busy machine the hand-off between threads costs more than the op (measured 10x slower
@@ -129,6 +129,9 @@ class single_thread:
         self.active = device.type == "cpu"
 
     def __enter__(self) -> None:
+        # inference_mode also skips autograd's per-op bookkeeping, a real share of a tiny op.
+        self.inference = torch.inference_mode()
+        self.inference.__enter__()
         if self.active:
             self.threads = torch.get_num_threads()
             torch.set_num_threads(1)
@@ -136,6 +139,7 @@ class single_thread:
     def __exit__(self, *exc: object) -> None:
         if self.active:
             torch.set_num_threads(self.threads)
+        self.inference.__exit__(*exc)
 
 
 def generate_tokens(
@@ -151,10 +155,11 @@ def generate_tokens(
     cache = None
     if options.use_cache:
         dtype = next(model.parameters()).dtype
-        cache = KVCache(model.config, 1, device, dtype)
+        with torch.inference_mode():  # the cache is only ever used in inference mode
+            cache = KVCache(model.config, 1, device, dtype)
     pending = context  # tokens the model has not read yet
     for _ in range(options.max_new_tokens):
-        with single_thread(device):
+        with lean_step(device):
             if cache is None:
                 logits, _ = model(torch.tensor([context[-block:]], device=device))
             else:
