@@ -81,6 +81,9 @@ class Lateness:
         self.last = time.perf_counter()
         self.timer.start()
 
+    def restart(self) -> None:
+        self.last = time.perf_counter()
+
     def tick(self) -> None:
         now = time.perf_counter()
         self.samples.append((now, max(0.0, (now - self.last) * 1000 - 10)))
@@ -102,6 +105,8 @@ def percentiles(values: list[float]) -> dict:
 
 
 def in_window(app, window, lateness: Lateness, data: Path, params: dict) -> dict:
+    from PySide6.QtCore import QEventLoop
+
     from studio.engine.events import Finished, Metric
 
     view = window.train_view
@@ -118,12 +123,17 @@ def in_window(app, window, lateness: Lateness, data: Path, params: dict) -> dict
                 done.append(event)
 
     window.session.events.connect(on_events)
+    # Wait the way the app does, blocked in Qt's event loop: a Python loop around
+    # processEvents() would itself fight the worker for the GIL a thousand times a second.
+    loop = QEventLoop()
+    window.session.job_ended.connect(loop.quit)
+    redraws_before = view.curves.redraws
+    lateness.restart()  # the main thread was busy with the headless run until now
     began = time.perf_counter()
-    job = view.train()
-    while not done and job not in window.ended:
-        app.processEvents()
-        time.sleep(0.001)
+    view.train()
+    loop.exec()
     ended = time.perf_counter()
+    window.session.job_ended.disconnect(loop.quit)
     window.session.events.disconnect(on_events)
     from studio.engine.runs import find_run, read_metrics
 
@@ -133,7 +143,7 @@ def in_window(app, window, lateness: Lateness, data: Path, params: dict) -> dict
     return {
         "rate": step_rate(times),
         "lateness": percentiles(lateness.between(began, ended)),
-        "redraws_per_s": view.curves.redraws / (ended - began),
+        "redraws_per_s": (view.curves.redraws - redraws_before) / (ended - began),
     }
 
 
@@ -175,6 +185,7 @@ def main() -> int:
 
     launches = [launch_time(dict(os.environ)) for _ in range(args.launches)]
 
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv)
@@ -196,17 +207,20 @@ def main() -> int:
     lateness = Lateness()
     shown = time.perf_counter()
     window.session.prewarm()
-    while window.session.worker.warm_seconds is None:
-        app.processEvents()
-        time.sleep(0.001)
+    wait = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(20)
+    poll.timeout.connect(lambda: window.session.worker.warm_seconds is not None and wait.quit())
+    poll.start()
+    wait.exec()
+    poll.stop()
     warm_end = time.perf_counter()
     prewarm = percentiles(lateness.between(shown, warm_end))
     # Show the Train view once (pyqtgraph is imported on first show), then measure from a settled
     # window: lateness counts from the Train click to the end of the run, nothing left out.
     window.tabs.setCurrentWidget(window.train_view)
-    for _ in range(100):
-        app.processEvents()
-        time.sleep(0.002)
+    QTimer.singleShot(300, wait.quit)
+    wait.exec()
 
     host = window.session.host
     rows = []
