@@ -50,13 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     shown = time.perf_counter() - launched
     if os.environ.get("STUDIO_BENCH_SHOWN"):
-        return _report_shown(app, home)
+        code = _report_shown(app, home)
+        window.session.shutdown()
+        return code
     window.statusBar().showMessage(f"Ready in {shown:.2f} s", 5000)
     # After the first paint: the plugins loaded and the window is up, so this start succeeded;
     # then warm torch on the worker.
     QTimer.singleShot(0, lambda: end_start(home.root))
     QTimer.singleShot(0, window.session.prewarm)
-    return app.exec()
+    code = app.exec()
+    window.session.shutdown()  # also when the app quit without closing the window
+    return code
 
 
 def _report_shown(app, home) -> int:

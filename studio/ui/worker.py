@@ -102,8 +102,12 @@ class GpuWorker(QThread):
         with self._lock:
             return bool(self._jobs)
 
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """Cancel everything and end the thread; True when it ended in time."""
+    def stop(self, timeout_ms: int = 60_000) -> bool:
+        """Cancel everything and end the thread; True when it ended in time.
+
+        Cancelling a training run saves a checkpoint first, and a torch import cannot be cut
+        short, so the wait is generous.
+        """
         self.cancel_all()
         self._queue.put(None)
         self._flush_timer.stop()
