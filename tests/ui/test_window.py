@@ -209,3 +209,22 @@ def test_close_mid_training_then_reopen_and_resume(qtbot, window, corpus: Path, 
         assert again.train_view.store.count("loss/train") == 200
     finally:
         again.session.shutdown()
+
+
+def test_layout_and_last_choices_persist(qtbot, window, home, corpus: Path) -> None:
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    window.session.set_generator("tinypix")
+    window.tabs.setCurrentIndex(2)
+    window.train_view.dataset.path.setText(str(corpus))
+    window.close()
+    again = build_window(home, Settings.load(home.settings_file))
+    qtbot.addWidget(again)
+    try:
+        assert again.session.generator_id == "tinypix"
+        assert again.generators.currentItem().text(0) == "Tiny pixel model (test)"
+        assert again.tabs.currentIndex() == 2
+        assert again.train_view.dataset.path.text() == str(corpus)
+    finally:
+        again.session.shutdown()
