@@ -271,6 +271,37 @@ def bench_dcgan(host: Any, home: Home, train_dir: Path, iterations: int) -> dict
     }
 
 
+def bench_dcgan_ab(rounds: int = 2, steps: int = 5) -> dict[str, float]:
+    """The step alone, interleaved: the example's, and Studio's with and without channels-last."""
+    from plugins.dcgan.model import GAN
+    from plugins.dcgan.trainer import GANTrainer
+    from studio.api import ModelHandle, RunContext
+
+    images = torch.randint(0, 256, (2000, 1, 64, 64), dtype=torch.uint8)
+    config = {"resolution": 64, "channels": 1, "latent": 100, "g_width": 64, "d_width": 64}
+
+    def studio(channels_last: bool) -> list[float]:
+        params = {"channels_last": channels_last, "beta1": 0.5, "beta2": 0.999, "lr": 2e-4,
+                  "loss": "nonsaturating", "seed": 0, "preview_count": 4}  # fmt: skip
+        trainer = GANTrainer(
+            ModelHandle(GAN(config), config), params, RunContext(torch.device("cpu"))
+        )
+        times = []
+        for step in range(steps):
+            batch = images[torch.randint(0, len(images), (64,))]
+            started = time.perf_counter()
+            trainer.step(batch, step + 1)
+            times.append(time.perf_counter() - started)
+        return times[1:]
+
+    found: dict[str, list[float]] = {"examples": [], "channels_last": [], "contiguous": []}
+    for round_ in range(rounds):
+        found["examples"] += examples_dcgan_times(images, steps, seed=round_)[1:]
+        found["channels_last"] += studio(True)
+        found["contiguous"] += studio(False)
+    return {name: median(times) for name, times in found.items()}
+
+
 def bench_vae_mlp(
     host: Any, home: Home, train_dir: Path, test_dir: Path, epochs: int
 ) -> dict[str, Any]:
@@ -323,8 +354,9 @@ def bench_vae_conv(
 
 def render(figures: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
-        f"{machine()}; torch threads {torch.get_num_threads()}; load average at start "
-        f"{figures['load_before']}.",
+        f"{machine()}; torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY "
+        f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; load average at start "
+        f"{figures['load_before']} (other jobs share the machine).",
         "Command: `flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_images.py --write`"
         f" (`--dcgan-iters {args.dcgan_iters} --vae-epochs {args.vae_epochs}"
         f" --conv-seconds {args.conv_seconds:g}`).",
@@ -383,12 +415,17 @@ def main() -> int:
     parser.add_argument("--dcgan-iters", type=int, default=12)
     parser.add_argument("--vae-epochs", type=int, default=2)
     parser.add_argument("--conv-seconds", type=float, default=60.0)
-    parser.add_argument("--only", choices=("dcgan", "vae_mlp", "vae_conv"), action="append")
+    parser.add_argument(
+        "--only", choices=("dcgan", "vae_mlp", "vae_conv", "dcgan_ab"), action="append"
+    )
     parser.add_argument("--conv-set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"no Fashion-MNIST at {DATA}; nothing to measure")
+        return 0
+    if args.only == ["dcgan_ab"]:
+        print(json.dumps(bench_dcgan_ab()))  # the step alone; no data, nothing written
         return 0
     figures: dict[str, Any] = {"load_before": " ".join(f"{x:.1f}" for x in os.getloadavg())}
     train_dir, test_dir = write_png_folders(args.cache)
