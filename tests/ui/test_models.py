@@ -164,3 +164,15 @@ def test_pyside_refcount_guard_keeps_a_busy_signal_alive(qapp) -> None:
     timer.stop()
     assert busy.calls >= 5000
     assert sys.getrefcount(True) > 0 and sys.getrefcount(None) > 0
+
+
+def test_range_keeper_changes_rarely() -> None:
+    from studio.ui.models.curves import RangeKeeper
+
+    keeper = RangeKeeper(headroom=0.1, shrink_below=0.4)
+    assert keeper.update(0.0, 10.0) == pytest.approx((-1.0, 11.0))
+    changes = sum(keeper.update(0.0, 10.0 - i * 0.01) is not None for i in range(100))
+    assert changes == 0  # the data stay inside and fill most of the range
+    assert keeper.update(0.0, 12.0) is not None  # grows past the data
+    assert keeper.update(4.0, 4.5) is not None  # shrinks once the data fill little of it
+    assert keeper.update(float("nan"), 1.0) is None

@@ -15,15 +15,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..models.curves import CurveStore, Smoother
+from ..models.curves import CurveStore, RangeKeeper, Smoother
 from ..theme import CURVE_COLOURS, current_theme
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
 
-REDRAW_MS = 100
+# 5 Hz: live to the eye, and half the UI-thread (GIL) time of 10 Hz while a model trains.
+REDRAW_MS = 200
 
 
 class CurvesView(QWidget):
@@ -35,6 +44,9 @@ class CurvesView(QWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.smoothers: dict[str, Smoother] = {}
+        # Per plot: (x, y) range keepers; a plot the user zoomed or panned is left alone.
+        self.ranges: dict[str, tuple[RangeKeeper, RangeKeeper]] = {}
+        self.user_ranged: set[str] = set()
         self.redraws = 0
         self.graphics: pg.GraphicsLayoutWidget | None = None
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
@@ -90,8 +102,9 @@ class CurvesView(QWidget):
         self.redraw()
 
     def _on_log(self, on: bool) -> None:
-        for plot in self.plots.values():
+        for group, plot in self.plots.items():
             plot.setLogMode(y=on)
+            self.ranges[group] = (RangeKeeper(headroom=0.25, shrink_below=0), RangeKeeper())
         self.force_redraw()
 
     def _plot_for(self, group: str) -> pg.PlotItem:
@@ -101,13 +114,24 @@ class CurvesView(QWidget):
                 self.graphics.nextRow()
             plot = self.graphics.addPlot(title=group)
             plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.addLegend(offset=(-10, 10))
+            legend = plot.addLegend(offset=(-10, 10))
+            legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setLogMode(y=self.log_scale.isChecked())
+            # Ranges are kept by RangeKeeper, not pyqtgraph's per-point auto-range (see there).
+            plot.enableAutoRange(False)
+            plot.getViewBox().sigRangeChangedManually.connect(
+                lambda *_args, group=group: self.user_ranged.add(group)
+            )
+            self.ranges[group] = (RangeKeeper(headroom=0.25, shrink_below=0), RangeKeeper())
             plot.getAxis("bottom").setLabel("step")
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTextPen(self._theme["plot_fg"])
+                # Axes repaint whenever a curve does; their text costs ~3 ms each (measured).
+                # A pixmap cache redraws them only when their ticks change, which is rare here.
+                plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plots[group] = plot
         return plot
 
@@ -117,6 +141,8 @@ class CurvesView(QWidget):
         self.plots.clear()
         self.curves.clear()
         self.smoothers.clear()
+        self.ranges.clear()
+        self.user_ranged.clear()
 
     def redraw(self) -> None:
         store = self.store
@@ -140,8 +166,28 @@ class CurvesView(QWidget):
                 if self.log_scale.isChecked():
                     values = np.where(values > 0, values, np.nan)
                 curve.setData(series.steps, values)
+            self._keep_range(group, names)
         self._drawn_version = store.version
         self.redraws += 1
+
+    def _keep_range(self, group: str, names: list[str]) -> None:
+        if group in self.user_ranged:
+            return
+        x_keeper, y_keeper = self.ranges[group]
+        steps = [self.store.series[n].steps for n in names if self.store.series[n].size]
+        shown = [self.curves[n].yData for n in names if self.curves[n].yData is not None]
+        if not steps or not shown:
+            return
+        values = np.concatenate(shown)
+        if self.log_scale.isChecked():
+            values = np.log10(values[values > 0])
+        values = values[np.isfinite(values)]
+        if not len(values):
+            return
+        x = x_keeper.update(0.0, max(float(s[-1]) for s in steps))
+        y = y_keeper.update(float(values.min()), float(values.max()))
+        if x is not None or y is not None:
+            self.plots[group].setRange(xRange=x, yRange=y, padding=0)
 
     def point_count(self, name: str) -> int:
         """Points the curve holds (what the user can zoom into), for tests."""
