@@ -13,10 +13,11 @@ from typing import Any, ClassVar
 
 from plugins.imagekit.params import (
     ANIMATION_PARAMS,
+    DATA_KEYS,
     DATA_PARAMS,
     channels,
     check_choice_int,
-    load_folder,
+    load_pictures,
 )
 from studio.api import (
     DataReport,
@@ -36,7 +37,6 @@ STUDIO_API_VERSION = 1
 
 RESOLUTIONS = (32, 64, 128)
 # Kept in the model, so fine-tuning on a new folder prepares its pictures the same way.
-_DATA_KEYS = ("colour", "fit", "background")
 
 
 class DCGAN(Generator):
@@ -145,12 +145,8 @@ class DCGAN(Generator):
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
         config = model.config if model else self._config(params)
-        data_params = {**params, **{k: config[k] for k in _DATA_KEYS}} if model else params
-        if model:
-            report.note(
-                f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
-            )
-        return TrainData(train=load_folder(source, config, data_params, report), report=report)
+        images = load_pictures(source, params, config, model is not None, report)
+        return TrainData(train=images, report=report)
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -159,7 +155,7 @@ class DCGAN(Generator):
             "latent": params["latent"],
             "g_width": params["g_width"],
             "d_width": params["d_width"],
-            **{key: params[key] for key in _DATA_KEYS},
+            **{key: params[key] for key in DATA_KEYS},
         }
 
     def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:

@@ -82,6 +82,26 @@ def load_folder(
     return load_image_folder(source, spec, report, cache_bytes=int(params["cache_mb"]) << 20)
 
 
+# The data params a model remembers: fine-tuning fits new pictures the way the model was trained.
+DATA_KEYS = ("colour", "fit", "background")
+
+
+def load_pictures(
+    source: Path,
+    params: dict[str, Any],
+    config: dict[str, Any],
+    fine_tuning: bool,
+    report: DataReport,
+) -> Any:
+    """The user's pictures for a model with ``config``; fine-tuning keeps the model's fit."""
+    if fine_tuning:
+        params = {**params, **{key: config[key] for key in DATA_KEYS}}
+        report.note(
+            f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
+        )
+    return load_folder(source, config, params, report)
+
+
 def check_choice_int(name: str, value: Any, allowed: tuple[int, ...]) -> int:
     number = int(value)
     if number not in allowed:

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from plugins.imagekit.params import ANIMATION_PARAMS, DATA_PARAMS, channels, load_folder, split
+from plugins.imagekit.params import (
+    ANIMATION_PARAMS,
+    DATA_KEYS,
+    DATA_PARAMS,
+    channels,
+    load_pictures,
+    split,
+)
 from studio.api import (
     DataReport,
     GenerateRequest,
@@ -29,8 +36,6 @@ from studio.api import (
 )
 
 STUDIO_API_VERSION = 1
-
-_DATA_KEYS = ("colour", "fit", "background")
 
 
 class VAE(Generator):
@@ -138,12 +143,7 @@ class VAE(Generator):
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
         config = model.config if model else self._config(params)
-        data_params = {**params, **{k: config[k] for k in _DATA_KEYS}} if model else params
-        if model:
-            report.note(
-                f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
-            )
-        images = load_folder(source, config, data_params, report)
+        images = load_pictures(source, params, config, model is not None, report)
         train, validation = split(images, params["validation"], params["seed"])
         if validation is not None:
             report.note(f"{len(validation)} pictures held out for validation")
@@ -152,7 +152,7 @@ class VAE(Generator):
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         if params["architecture"] == "conv" and params["resolution"] % 4:
             raise ParamError("resolution", "the convolutional VAE needs a multiple of 4")
-        keys = ("architecture", "resolution", "latent", "width", "hidden", *_DATA_KEYS)
+        keys = ("architecture", "resolution", "latent", "width", "hidden", *DATA_KEYS)
         return {**{key: params[key] for key in keys}, "channels": channels(params["colour"])}
 
     def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
