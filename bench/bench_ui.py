@@ -140,7 +140,12 @@ def in_window(app, window, lateness: Lateness, data: Path, params: dict) -> dict
     run = find_run(window.session.home.runs, str(view.run_dir))
     times = [r["time"] for r in read_metrics(run.metrics_file)]
     del Metric
+    ticks = [(when, late) for when, late in lateness.samples if began <= when <= ended]
+    worst = sorted(ticks, key=lambda t: t[1])[-3:]
     return {
+        # Where the three worst ticks fell: seconds after the Train click (of the whole run).
+        "worst_ticks_at_s": [(round(w - began, 2), round(late, 1)) for w, late in worst],
+        "run_s": round(ended - began, 2),
         "rate": step_rate(times),
         "lateness": percentiles(lateness.between(began, ended)),
         "redraws_per_s": (view.curves.redraws - redraws_before) / (ended - began),
