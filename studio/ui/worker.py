@@ -6,7 +6,7 @@ Design (see docs/window.md and DESIGN.md "Measured on this machine"):
   the QThread object itself lives in the GUI thread, so slots connected to GUI-thread QObjects'
   methods run on the UI thread (PySide6 6.12 ran lambdas connected to a moved worker's signals in
   the worker thread: never connect lambdas here).
-- Events are coalesced by :class:`EventBuffer` and delivered at most every 50 ms; a UI timer
+- Events are coalesced by :class:`EventBuffer` and delivered at most every 100 ms; a UI timer
   flushes what a slow job left pending, so the last events of a step never wait for the next one.
 - Torch is first imported here, by :meth:`prewarm`, right after the window shows.
 """
@@ -27,7 +27,7 @@ from studio.engine.events import Cancelled, Failed
 from studio.engine.jobs import Job, describe_failure
 from studio.engine.warmup import prewarm as prewarm_torch
 
-from .coalesce import EventBuffer
+from .coalesce import INTERVAL, EventBuffer
 
 
 @dataclass
@@ -61,7 +61,7 @@ class GpuWorker(QThread):
         self.warm_seconds: float | None = None
         # Flushes what the worker left pending (a slow step); runs on the UI thread.
         self._flush_timer = QTimer()
-        self._flush_timer.setInterval(50)
+        self._flush_timer.setInterval(int(INTERVAL * 1000))
         self._flush_timer.timeout.connect(self.flush_stale)
 
     # -- UI-thread API -------------------------------------------------------------------------
