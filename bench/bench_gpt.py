@@ -36,8 +36,10 @@ from studio.engine.library import resolve_checkpoint  # noqa: E402
 from studio.engine.plugins import load_plugins  # noqa: E402
 from studio.engine.training import TrainJob  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from report import DOC, write_section  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## gpt"
 # Measured on this machine with nanoGPT itself (the issue's reference figures).
 REFERENCE = {"ms_per_iter": (46.0, 53.0), "val_loss": 1.886, "ms_per_token_no_cache": (2.0, 2.8)}
@@ -111,19 +113,33 @@ def generation_ms_per_token(host, home: Home, model_ref: str, tokens: int, repea
     return figures
 
 
-def write_section(text: str) -> None:
-    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    lines = existing.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = existing.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        new = "".join(lines[:start]) + text + ("\n" if end < len(lines) else "")
-        new += "".join(lines[end:])
-    DOC.write_text(new, encoding="utf-8")
+def bare_loop_ms(steps: int) -> float:
+    """Median ms/iteration of the same model in a bare PyTorch loop: no engine, no Studio.
+
+    nanoGPT's own loop shape: random windows of the corpus, forward, backward, clip, AdamW. Run in
+    the same process as the engine's run, so the ratio between the two is this machine's truth.
+    """
+    from plugins.gpt.model import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    data = torch.frombuffer(bytearray(DATA.read_bytes()), dtype=torch.uint8).long()
+    config = GPTConfig(vocab_size=256, block_size=64, n_layer=4, n_head=4, n_embd=128)
+    model = GPT(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99))
+    gaps = []
+    for step in range(steps + WARMUP_STEPS):
+        began = time.perf_counter()
+        starts = torch.randint(len(data) - 65, (12,))
+        batch = torch.stack([data[i : i + 65] for i in starts.tolist()])
+        _, loss = model(batch[:, :-1], batch[:, 1:])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss.item()
+        if step >= WARMUP_STEPS:
+            gaps.append((time.perf_counter() - began) * 1000)
+    return statistics.median(gaps)
 
 
 def main() -> int:
@@ -132,6 +148,7 @@ def main() -> int:
     parser.add_argument("--gen-tokens", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--bare-steps", type=int, default=300)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
     if not DATA.is_file():
@@ -146,12 +163,19 @@ def main() -> int:
         gaps, val_loss, model_ref = train(host, home, args.steps)
         train_s = time.perf_counter() - began
         gen = generation_ms_per_token(host, home, model_ref, args.gen_tokens, args.repeats)
+        bare_ms = bare_loop_ms(args.bare_steps)
     load_after = os.getloadavg()[0]
     ms_iter = statistics.median(gaps)
     ref_ms = statistics.mean(REFERENCE["ms_per_iter"])
     speedup = gen["no_cache"] / gen["cache"]
     rows = [
         ("median ms / iteration", f"{ms_iter:.1f}", "46–53", f"{ms_iter / ref_ms:.2f}× (≤ 0.80×)"),
+        (
+            "same model, bare PyTorch loop (this run)",
+            f"{bare_ms:.1f}",
+            "",
+            f"engine ÷ bare loop {ms_iter / bare_ms:.2f}×",
+        ),
         (f"validation loss at {args.steps}", f"{val_loss:.3f}", "1.886", "≤ 1.88"),
         ("generation ms / token, KV cache", f"{gen['cache']:.2f}", "–", ""),
         (
@@ -181,7 +205,7 @@ def main() -> int:
     print(section)
     print("sample (cache):", repr(gen["sample_cache"]))
     if args.write:
-        write_section(section)
+        write_section("gpt", section.split("\n", 2)[2])
         print(f"wrote {DOC}")
     return 0
 
