@@ -38,6 +38,14 @@ DATA_PARAMS = Schema(
     ]
 )
 
+# Training-loop defaults for image generators: bigger batches, rarer checkpoints than text.
+IMAGE_LOOP_DEFAULTS = {
+    "steps": 5000,
+    "batch_size": 64,
+    "preview_every": 250,
+    "checkpoint_every": 1000,
+}
+
 # Interpolation output, shared by every image generator that walks a latent space.
 ANIMATION_PARAMS = Schema(
     [

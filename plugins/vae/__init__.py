@@ -16,6 +16,7 @@ from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
     DATA_PARAMS,
+    IMAGE_LOOP_DEFAULTS,
     channels,
     load_pictures,
     split,
@@ -132,12 +133,7 @@ class VAE(Generator):
         )
         + DATA_PARAMS
     )
-    loop_defaults: ClassVar[dict[str, Any]] = {
-        "steps": 5000,
-        "batch_size": 64,
-        "preview_every": 250,
-        "checkpoint_every": 1000,
-    }
+    loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
 
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport

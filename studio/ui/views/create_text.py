@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -46,12 +45,7 @@ class TextCreateView(JobView):
         self.count = QSpinBox()
         self.count.setRange(1, 16)
         self.count.setToolTip("How many continuations to write")
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setObjectName("primary")
-        self.generate_button.clicked.connect(self.generate)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.stop_button.clicked.connect(self.cancel)
+        self.build_run_buttons()
         self.output = QPlainTextEdit()
         self.output.setObjectName("output")
         self.output.setReadOnly(True)

@@ -49,6 +49,15 @@ class JobView(QWidget):
         self.failure_line = FailureLine()
         session.events.connect(self._on_events)
 
+    def build_run_buttons(self) -> None:
+        """The Generate / Stop pair of every creating view, wired to its generate() and cancel()."""
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("primary")
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.cancel)
+
     def follow(self, job_id: int) -> None:
         self.job_id = job_id
         self.failure_line.hide()
