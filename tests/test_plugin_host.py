@@ -203,6 +203,7 @@ def test_new_third_party_plugin_is_not_imported_until_enabled(plugin_site, tmp_p
         "s = open_session(); r = s.host.records['testgen'];"
         "print(r.status, 'studio_testgen' in sys.modules, 'tinychar' in s.host.generators)"
     )
+
     def run():
         return subprocess.run(
             [sys.executable, "-c", probe],
@@ -212,6 +213,7 @@ def test_new_third_party_plugin_is_not_imported_until_enabled(plugin_site, tmp_p
             timeout=60,
             check=True,
         ).stdout.strip()
+
     assert run() == "awaiting-approval False False"
     listing = subprocess.run(
         studio_command("plugins"), env=env, capture_output=True, text=True, timeout=60
