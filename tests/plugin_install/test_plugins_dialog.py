@@ -57,12 +57,15 @@ def test_install_enable_uninstall_and_roll_back_from_the_dialog(
     assert "otherdep" in Settings.load(home.settings_file).approved_plugins
 
     dialog.table.setCurrentCell(dialog.names.index("otherdep"), 1)
+    # `changed` comes with the result; the buttons come back when the thread has finished.
+    qtbot.waitUntil(lambda: panel.buttons["uninstall"].isEnabled(), timeout=30_000)
     with qtbot.waitSignal(panel.changed, timeout=120_000):
         panel.buttons["uninstall"].click()
     assert dialog.status_of("otherdep") == "disabled"
     assert "studio-otherdep" not in panel.installer.installed()
     assert "otherdep" not in Settings.load(home.settings_file).approved_plugins
 
+    qtbot.waitUntil(lambda: panel.buttons["rollback"].isEnabled(), timeout=30_000)
     with qtbot.waitSignal(panel.changed, timeout=120_000):
         panel.buttons["rollback"].click()
     assert "studio-otherdep" in panel.installer.installed()
