@@ -18,9 +18,8 @@ from studio.engine.session import open_session
 from studio.engine.settings import Settings
 
 from . import plugin_commands
+from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .progress import EventPrinter
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def _session() -> tuple[Home, Settings, PluginHost]:

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.api import StudioError
+from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_USAGE
 
 from . import plugin_commands
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:

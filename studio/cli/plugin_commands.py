@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK = 0
+from .exit_codes import EXIT_OK
+
 ACTIONS = ("new", "install", "uninstall", "rollback", "snapshots")
 
 

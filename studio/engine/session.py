@@ -23,6 +23,11 @@ class Session:
 def open_session(root: Path | None = None, *, safe_mode: bool | None = None) -> Session:
     home = Home.open(root)
     settings = Settings.load(home.settings_file)
+    return Session(home, settings, start_plugins(home, settings, safe_mode=safe_mode))
+
+
+def start_plugins(home: Home, settings: Settings, *, safe_mode: bool | None = None) -> PluginHost:
+    """Load the user's plugins and run their ``startup`` hooks."""
     host = load_plugins(settings, safe_mode=safe_mode)
     call_startup(host, home.root)
-    return Session(home, settings, host)
+    return host

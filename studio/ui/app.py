@@ -79,7 +79,7 @@ def build_window(home, settings):
     """Load plugins, make the session and the main window (not shown). Used by tests too."""
     from PySide6.QtWidgets import QApplication
 
-    from studio.engine.plugins import call_startup, load_plugins
+    from studio.engine.session import start_plugins
 
     from . import pyside_fix
     from .main_window import MainWindow
@@ -89,8 +89,7 @@ def build_window(home, settings):
     pyside_fix.apply()  # before any signal traffic: see the module's docstring
     theme = settings.get("theme", "dark")
     apply_theme(QApplication.instance(), theme)
-    host = load_plugins(settings)
-    call_startup(host, home.root)
+    host = start_plugins(home, settings)
     session = Session(host, home, settings)
     window = MainWindow(session, theme)
     session.start()
