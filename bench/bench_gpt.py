@@ -67,8 +67,9 @@ NANOGPT_CPU = {
 WARMUP_STEPS = 10
 
 
-def train(host, home: Home, steps: int) -> tuple[list[float], float, str]:
+def train(host, home: Home, steps: int, device: str = "cpu") -> tuple[list[float], float, str]:
     params = {**NANOGPT_CPU, "steps": steps, "eval_every": steps, "checkpoint_every": steps}
+    params["device"] = device
     job = TrainJob(host, home, "gpt", data=DATA, params=params, name="bench-shakespeare")
     gaps: list[float] = []
     val_loss = float("nan")
@@ -89,9 +90,11 @@ def train(host, home: Home, steps: int) -> tuple[list[float], float, str]:
     return [g * 1000 for g in gaps[WARMUP_STEPS:-1]], val_loss, result["model"]
 
 
-def generation_ms_per_token(host, home: Home, model_ref: str, tokens: int, repeats: int) -> dict:
+def generation_ms_per_token(
+    host, home: Home, model_ref: str, tokens: int, repeats: int, device_name: str = "cpu"
+) -> dict:
     generator = host.generator("gpt")
-    device = torch.device("cpu")
+    device = torch.device(device_name)
     model = ckpt.load_model(generator, resolve_checkpoint(home, model_ref), device)
     model.module.eval()
     context = RunContext(device=device)
@@ -106,6 +109,8 @@ def generation_ms_per_token(host, home: Home, model_ref: str, tokens: int, repea
             began = time.perf_counter()
             with torch.no_grad():
                 text = "".join(c.text for c in generator.generate(model, request, context))
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             if repeat:  # the first run warms up
                 times.append((time.perf_counter() - began) * 1000 / tokens)
         figures["cache" if use_cache else "no_cache"] = statistics.median(times)

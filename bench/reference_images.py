@@ -39,10 +39,12 @@ def examples_dcgan(nz: int = 100, ngf: int = 64, ndf: int = 64, nc: int = 1) -> 
     return netG, netD
 
 
-def examples_dcgan_times(images: torch.Tensor, iterations: int, seed: int) -> list[float]:
+def examples_dcgan_times(
+    images: torch.Tensor, iterations: int, seed: int, device: str = "cpu"
+) -> list[float]:
     """pytorch/examples' DCGAN training step, timed per iteration (its loader left out)."""
     torch.manual_seed(seed)
-    netG, netD = examples_dcgan()
+    netG, netD = (net.to(device) for net in examples_dcgan())
     criterion = nn.BCELoss()
     optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -50,14 +52,15 @@ def examples_dcgan_times(images: torch.Tensor, iterations: int, seed: int) -> li
     for _ in range(iterations):
         started = time.perf_counter()
         batch = images[torch.randint(0, len(images), (64,))]
-        real_cpu = batch.float() / 127.5 - 1  # what its ToTensor + Normalize(0.5, 0.5) gives
+        # What its ToTensor + Normalize(0.5, 0.5) gives.
+        real_cpu = batch.to(device).float() / 127.5 - 1
         netD.zero_grad()
-        label = torch.full((64,), 1.0)
+        label = torch.full((64,), 1.0, device=device)
         output = netD(real_cpu).view(-1)
         errD_real = criterion(output, label)
         errD_real.backward()
         output.mean().item()
-        noise = torch.randn(64, 100, 1, 1)
+        noise = torch.randn(64, 100, 1, 1, device=device)
         fake = netG(noise)
         label.fill_(0.0)
         output = netD(fake.detach()).view(-1)
