@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .decode import TokenDecoder
 from .model import GPT, KVCache
 from .tokenizer import StreamDecoder, Tokenizer
 
@@ -157,21 +158,25 @@ def generate_tokens(
         dtype = next(model.parameters()).dtype
         with torch.inference_mode():  # the cache is only ever used in inference mode
             cache = KVCache(model.config, 1, device, dtype)
+        decode_one = TokenDecoder(model)
     pending = context  # tokens the model has not read yet
     for _ in range(options.max_new_tokens):
         with lean_step(device):
             if cache is None:
-                logits, _ = model(torch.tensor([context[-block:]], device=device))
+                logits = model(torch.tensor([context[-block:]], device=device))[0][0, -1]
             else:
                 if cache.length + len(pending) > block:
                     # Window full: re-read the newest part of the text from position 0.
                     cache.reset()
                     pending = context[-max(1, int(block * KEEP_ON_SLIDE)) :]
-                logits, _ = model(torch.tensor([pending], device=device), cache=cache)
+                if len(pending) == 1:
+                    logits = decode_one(pending[0], cache)
+                else:  # the prompt, or the text re-read after a slide: one pass for them all
+                    logits = model(torch.tensor([pending], device=device), cache=cache)[0][0, -1]
             window = None
             if options.repetition_penalty != 1.0:
                 window = torch.tensor(context[-block:], device=device)
-            token = choose_next(logits[0, -1], options, window, generator)
+            token = choose_next(logits, options, window, generator)
         yield token
         pending = [token]
         context.append(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from plugins.gpt import GPTGenerator
@@ -41,6 +42,29 @@ def test_cached_logits_match_a_full_forward_pass() -> None:
         for t in range(25, 40):  # then one token at a time
             step, _ = module(ids[:, t : t + 1], cache=cache)
             torch.testing.assert_close(step[0, -1], full[0, t], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_one_token_decoder_matches_a_full_forward_pass(bias: bool) -> None:
+    from plugins.gpt.decode import TokenDecoder
+    from plugins.gpt.model import GPT, PRESETS, GPTConfig, KVCache
+
+    torch.manual_seed(0)
+    module = GPT(GPTConfig(**PRESETS["tiny"], bias=bias)).eval()
+    for parameter in module.parameters():  # biases start at zero: make them count
+        torch.nn.init.normal_(parameter, std=0.2)
+    ids = torch.randint(0, 256, (1, module.config.block_size))
+    decode_one = TokenDecoder(module)
+    with torch.inference_mode():
+        full, _ = module(ids, ids)
+        cache = KVCache(module.config, 1, CPU, torch.float32)
+        module(ids[:, :10], cache=cache)
+        for t in range(10, ids.shape[1]):  # to the last position of the window
+            logits = decode_one(int(ids[0, t]), cache)
+            torch.testing.assert_close(logits, full[0, t], atol=1e-4, rtol=1e-4)
+        assert cache.length == module.config.block_size
+        with pytest.raises(ValueError, match="cache is full"):
+            decode_one(1, cache)
 
 
 def test_cache_and_no_cache_write_the_same_text_within_one_window() -> None:
