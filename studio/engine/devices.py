@@ -48,7 +48,12 @@ def describe_device(device: torch.device) -> dict[str, Any]:
     import torch
 
     info: dict[str, Any] = {"type": device.type, "name": "CPU", "memory_used": None}
-    if device.type == "cuda":
+    if device.type == "cpu":
+        # On the CPU a model lives in the app's own memory: show what the process holds.
+        info["name"] = cpu_name()
+        info["memory_used"] = process_memory()
+        info["memory_total"] = physical_memory()
+    elif device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
         info["name"] = torch.cuda.get_device_name(index)
         info["memory_used"] = torch.cuda.memory_allocated(index)
@@ -57,6 +62,54 @@ def describe_device(device: torch.device) -> dict[str, Any]:
         info["name"] = "Apple GPU (MPS)"
         info["memory_used"] = torch.mps.current_allocated_memory()
     return info
+
+
+def cpu_name() -> str:
+    """The processor's model name where the system says it, with the core count."""
+    import os
+    import platform
+
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    name = name or platform.processor() or "CPU"
+    cores = os.cpu_count()
+    return f"{name}, {cores} cores" if cores else name
+
+
+def process_memory() -> int | None:
+    """Bytes of memory this process holds now (resident set); None where it cannot be read."""
+    import os
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            resident_pages = int(handle.read().split()[1])
+        return resident_pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except (ImportError, OSError):
+        return None
+    # macOS reports bytes, other systems kilobytes; this is the peak, the best they offer.
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def physical_memory() -> int | None:
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def is_out_of_memory(error: BaseException) -> bool:
