@@ -243,6 +243,7 @@ class ImageCreateView(JobView):
             if self._only_index is not None and sample.index != self._only_index:
                 return
             png = next((p for p in event.paths if p.suffix == ".png"), None)
+            animated = next((p for p in event.paths if p.suffix in (".gif", ".webp")), None)
             label = sample.label or (f"seed {sample.seed}" if sample.seed is not None else "")
             self.gallery.add(
                 GalleryItem(
@@ -252,6 +253,9 @@ class ImageCreateView(JobView):
                     label,
                     dict(self._request),
                     sample.index,
+                    frames=tuple(to_qimage(frame) for frame in sample.frames),
+                    frame_ms=sample.frame_ms,
+                    animation=animated,
                 )
             )
 

@@ -1,4 +1,8 @@
-"""The image gallery: a zoomable grid; save, copy, drag out, and the metadata to re-run exactly."""
+"""The image gallery: a zoomable grid; save, copy, drag out, and the metadata to re-run exactly.
+
+An animation (an interpolation walk) plays in its cell, on one timer shared by the gallery that
+runs only while the gallery is on screen and has something to play.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, QMimeData, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QListView, QListWidget, QListWidgetItem, QMenu
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
+MIN_FRAME_MS = 20  # the player's fastest tick: 50 frames a second
 
 
 @dataclass
@@ -24,6 +29,10 @@ class GalleryItem:
     label: str = ""
     request: dict[str, Any] = field(default_factory=dict)
     index: int = 0
+    # An animation: its frames, each shown frame_ms, and the animated file the exporter wrote.
+    frames: tuple[QImage, ...] = ()
+    frame_ms: int = 100
+    animation: Path | None = None
 
 
 def to_qimage(pixels: np.ndarray) -> QImage:
@@ -54,6 +63,14 @@ class Gallery(QListWidget):
         self.setSpacing(6)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
+        # Animated cells: item -> its frames' icons at the current zoom, and the frame shown.
+        self._animated: dict[int, tuple[QListWidgetItem, list[QIcon]]] = {}
+        self._shown_frame: dict[int, int] = {}
+        self._frame_due: dict[int, int] = {}  # when each cell's next frame is due (ms)
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._player = QTimer(self)
+        self._player.timeout.connect(self._advance)
         self.set_zoom(128)
 
     def set_zoom(self, size: int) -> None:
@@ -67,19 +84,72 @@ class Gallery(QListWidget):
             entry.label or (f"seed {entry.seed}" if entry.seed is not None else "")
         )
         item.setData(ITEM_ROLE, entry)
-        item.setToolTip(str(entry.path or ""))
+        item.setToolTip(str(entry.animation or entry.path or ""))
         self._refresh_icon(item)
         self.addItem(item)
+        self._update_player()
         return item
+
+    def _icon(self, image: QImage) -> QIcon:
+        # Pixel art stays crisp when zoomed: nearest-neighbour scaling.
+        pixmap = QPixmap.fromImage(image).scaled(
+            self.iconSize(),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
+        return QIcon(pixmap)
 
     def _refresh_icon(self, item: QListWidgetItem) -> None:
         entry: GalleryItem = item.data(ITEM_ROLE)
-        size = self.iconSize()
-        # Pixel art stays crisp when zoomed: nearest-neighbour scaling.
-        pixmap = QPixmap.fromImage(entry.image).scaled(
-            size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
-        )
-        item.setIcon(QIcon(pixmap))
+        if entry.frames:
+            icons = [self._icon(frame) for frame in entry.frames]
+            self._animated[id(item)] = (item, icons)
+            self._shown_frame[id(item)] = 0
+            item.setIcon(icons[0])
+        else:
+            item.setIcon(self._icon(entry.image))
+
+    # -- animations -----------------------------------------------------------------------------
+
+    def shown_frame(self, item: QListWidgetItem) -> int | None:
+        """The frame an animated cell shows now (None for a still image)."""
+        return self._shown_frame.get(id(item))
+
+    def _advance(self) -> None:
+        # One frame at a time, each when its time is up: no frame is ever skipped, and a late
+        # tick (a busy moment) slows the walk down rather than making it jump.
+        now = self._clock.elapsed()
+        for key, (item, icons) in self._animated.items():
+            entry: GalleryItem = item.data(ITEM_ROLE)
+            if now < self._frame_due.get(key, 0):
+                continue
+            frame = (self._shown_frame[key] + 1) % len(icons)
+            self._shown_frame[key] = frame
+            self._frame_due[key] = now + max(1, entry.frame_ms)
+            item.setIcon(icons[frame])
+
+    def _update_player(self) -> None:
+        if self._animated and self.isVisible():
+            shortest = min(item.data(ITEM_ROLE).frame_ms for item, _ in self._animated.values())
+            self._player.setInterval(max(MIN_FRAME_MS, min(shortest, 100)))
+            self._player.start()
+        else:
+            self._player.stop()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._update_player()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._update_player()
+
+    def clear(self) -> None:
+        self._animated.clear()
+        self._shown_frame.clear()
+        self._frame_due.clear()
+        super().clear()
+        self._update_player()
 
     def entries(self) -> list[GalleryItem]:
         return [self.item(i).data(ITEM_ROLE) for i in range(self.count())]
@@ -92,7 +162,9 @@ class Gallery(QListWidget):
     def mimeData(self, items: list[QListWidgetItem]) -> QMimeData:
         mime = QMimeData()
         entries = [item.data(ITEM_ROLE) for item in items]
-        mime.setUrls([QUrl.fromLocalFile(str(e.path)) for e in entries if e.path])
+        # An animation goes out as its animated file; a still as its PNG (metadata embedded).
+        files = [e.animation or e.path for e in entries]
+        mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files if f])
         if entries:
             mime.setImageData(entries[0].image)
         return mime
@@ -107,12 +179,17 @@ class Gallery(QListWidget):
     def save_selected(self) -> list[Path]:
         saved = []
         for entry in self.selected_entries():
+            source = entry.animation or entry.path
+            kind = source.suffix.lstrip(".").upper() if source else "PNG"
             name, _ = QFileDialog.getSaveFileName(
-                self, "Save image", entry.path.name if entry.path else "image.png", "PNG (*.png)"
+                self,
+                "Save image",
+                source.name if source else "image.png",
+                f"{kind} (*.{kind.lower()})",
             )
             if name:
-                if entry.path and entry.path.is_file():
-                    Path(name).write_bytes(entry.path.read_bytes())  # keeps the embedded metadata
+                if source and source.is_file():
+                    Path(name).write_bytes(source.read_bytes())  # keeps the embedded metadata
                 else:
                     entry.image.save(name)
                 saved.append(Path(name))
