@@ -70,6 +70,8 @@ class TrainJob(Job):
         if self.resume_ref is not None:
             run = find_run(self.home.runs, str(self.resume_ref))
             generator = self.host.generator(run.info["generator"])
+            # A resumed job's failures count against its plugin like any other (plugin health).
+            self.generator_id = generator.id
             params = training_schema(generator).validate(run.info["params"])
             if self.extra_steps:
                 params["steps"] = max(params["steps"], self.extra_steps)

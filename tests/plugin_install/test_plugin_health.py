@@ -102,3 +102,20 @@ def test_a_working_plugin_is_not_counted(flaky_host, home: Home, tmp_path: Path)
         assert isinstance(generate(flaky_host, home, "flaky", tmp_path, fail=False)[-1], Finished)
     assert flaky_host.records["flaky"].status == "loaded"
     assert flaky_host.health is not None and flaky_host.health.failures["flaky"] == 0
+
+
+def test_failed_resumes_count_too(home: Home, plugin_site: Path, corpus: Path) -> None:
+    from studio.engine.training import TrainJob
+
+    host = load_plugins(Settings.load(home.settings_file))
+    params = {"steps": 6, "checkpoint_every": 2, "fail_at_step": 3, "context": 8, "hidden": 16}
+    first = list(TrainJob(host, home, "tinychar", data=corpus, params=params).run())
+    assert isinstance(first[-1], Failed) and "planned failure at step 3" in first[-1].message
+    run = next(e for e in first if hasattr(e, "run_dir")).run_dir
+    # Each resume starts from the step-2 checkpoint and meets the same bug at step 3.
+    for attempt in (2, 3):
+        events = list(TrainJob(host, home, resume=run).run())
+        assert isinstance(events[-1], Failed), attempt
+    assert "failed 3 jobs in this session and has been disabled" in events[-1].hint
+    assert host.records["testgen"].status == "disabled"
+    assert "testgen" in Settings.load(home.settings_file).disabled_plugins
