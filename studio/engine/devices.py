@@ -6,6 +6,7 @@ it can end a job with advice instead of killing the app.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ def describe_device(device: torch.device) -> dict[str, Any]:
     return info
 
 
+@functools.cache
 def cpu_name() -> str:
     """The processor's model name where the system says it, with the core count."""
     import os

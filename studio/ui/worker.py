@@ -29,6 +29,8 @@ from studio.engine.warmup import prewarm as prewarm_torch
 
 from .coalesce import INTERVAL, EventBuffer
 
+DEVICE_REPORT_S = 2.0  # how often a running job refreshes the status bar's memory figure
+
 
 @dataclass
 class _Warm:
@@ -153,8 +155,13 @@ class GpuWorker(QThread):
                 return
             self.state_changed.emit("running")
             try:
+                reported = time.monotonic()
                 for event in job.run():
                     self._emit(job_id, event)
+                    if time.monotonic() - reported >= DEVICE_REPORT_S:
+                        # The status bar's memory figure follows the job as it runs.
+                        reported = time.monotonic()
+                        self._report_device()
             except BaseException as error:  # Job.run never raises; this is belt and braces
                 self._emit(job_id, describe_failure(error))
         finally:

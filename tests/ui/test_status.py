@@ -1,0 +1,32 @@
+"""The status bar names the device and follows the memory a running job holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ui_support import wait_job
+
+from studio.engine.events import Finished
+from studio.ui.worker import DEVICE_REPORT_S
+
+
+def test_the_memory_figure_follows_a_running_job(qtbot, window, corpus: Path) -> None:
+    state = ["idle"]
+    window.session.worker_state.connect(lambda new: state.__setitem__(0, new))
+    while_running: list[dict] = []
+    window.session.device_changed.connect(
+        lambda info: while_running.append(info) if state[0] == "running" else None
+    )
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    # About 2.5 report periods of training, device "cpu" so the figure is the app's own memory.
+    steps = int(2.5 * DEVICE_REPORT_S / 0.1)
+    view.form.set_values({"steps": steps, "step_delay_ms": 100, "device": "cpu"})
+    view.train()
+    assert isinstance(wait_job(qtbot, window, view.job_id, timeout=60_000), Finished)
+    # Reports came while it ran (every DEVICE_REPORT_S), not only when it ended.
+    assert len(while_running) >= 2, while_running
+    assert all(info["memory_used"] > 0 for info in while_running)
+    label = window.statusBar().device.text()
+    assert "in use of" in label and "cores" in label, label
