@@ -92,10 +92,10 @@ def test_cancel_stops_a_running_job_within_a_second(qtbot, window, corpus: Path)
     # Training stopped at once: only the step in flight (and one the display had not yet caught
     # up with) finished after the click, each 150 ms.
     assert event.step <= shown_step + 2, (shown_step, event.step)
-    # Cancelled arrives after the engine wrote a checkpoint (fsync'd), at most one step later;
-    # the bound leaves room for a machine shared with other test runs.
+    # Cancelled arrives after the step in flight (150 ms here), a checkpoint (fsync'd) and the
+    # engine's clean-up; measured 0.37-0.57 s on this 2-vCPU machine while other jobs ran on it.
     print(f"cancel took {elapsed:.3f} s")
-    assert elapsed < 1.5, f"cancel took {elapsed:.2f} s"
+    assert elapsed < 1.0, f"cancel took {elapsed:.2f} s"
     assert window.jobs.state(job_id) == "cancelled"
     # Cancelling saved a checkpoint, so the run can be resumed from the window.
     assert view.resume_button.isEnabled()

@@ -11,6 +11,7 @@ view is first shown or first has data, not while the window opens.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 
 # 5 Hz: live to the eye, and half the UI-thread (GIL) time of 10 Hz while a model trains.
 REDRAW_MS = 200
+# Plots made ahead, on idle, one per event-loop pass: a pyqtgraph PlotItem takes ~30 ms to build
+# (its menus and axes), ~65 ms each with a model training beside it. Built when the first
+# metrics arrive, three of them stalled the UI for ~250 ms in one go (measured).
+SPARE_PLOTS = 4
+AXIS_WIDTH, AXIS_HEIGHT = 56, 36
 
 
 class CurvesView(QWidget):
@@ -48,6 +54,11 @@ class CurvesView(QWidget):
         self.ranges: dict[str, tuple[RangeKeeper, RangeKeeper]] = {}
         self.user_ranged: set[str] = set()
         self.redraws = 0
+        # Built ahead on idle and reused from run to run (see SPARE_PLOTS).
+        self._spares: list[pg.PlotItem] = []
+        self._group_of: dict[int, str] = {}
+        # The run's length when known: the x axis then spans it from the start and never moves.
+        self._x_total: float | None = None
         self.graphics: pg.GraphicsLayoutWidget | None = None
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, 99)
@@ -90,7 +101,54 @@ class CurvesView(QWidget):
             self._layout.replaceWidget(self._placeholder, self.graphics)
             self._placeholder.hide()
             self._drawn_version = -1
+            QTimer.singleShot(0, self._make_spare)
         return self.graphics
+
+    def _make_spare(self) -> None:
+        """Build one spare plot, then come back on a later pass for the next."""
+        if len(self._spares) + len(self.plots) < SPARE_PLOTS:
+            self._spares.append(self._new_plot())
+            QTimer.singleShot(0, self._make_spare)
+
+    def _new_plot(self) -> pg.PlotItem:
+        """A plot set up for any group: only the title and curves differ between groups."""
+        plot = self._pg.PlotItem()
+        # No grid: the axes draw it, across the whole plot, on every range change; it tripled
+        # the cost of an axis repaint (~10 ms each with a model training beside it, measured).
+        legend = plot.addLegend(offset=(-10, 10))
+        legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        # Ranges are kept by RangeKeeper, not pyqtgraph's per-point auto-range (see there).
+        plot.enableAutoRange(False)
+        plot.getViewBox().sigRangeChangedManually.connect(partial(self._ranged_by_user, id(plot)))
+        plot.getAxis("bottom").setLabel("step")
+        # Fixed axis sizes: an axis that fits itself to its tick labels ("0.001" -> "0.0005")
+        # re-lays-out the plot grid, and every plot's axes and curves repaint (measured).
+        plot.getAxis("left").setWidth(AXIS_WIDTH)
+        plot.getAxis("bottom").setHeight(AXIS_HEIGHT)
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
+            plot.getAxis(axis).setTextPen(self._theme["plot_fg"])
+            # Axes repaint whenever a curve does; their text costs ~3 ms each (measured).
+            # A pixmap cache redraws them only when their ticks change, which is rare here.
+            plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        return plot
+
+    def _ranged_by_user(self, key: int, *_args) -> None:
+        """The user zoomed or panned this plot: its range is theirs from now on."""
+        self.user_ranged.add(self._group_of.get(key, ""))
+
+    def set_total_steps(self, total: int | None) -> None:
+        """The run's length: the x axis then spans 0..total from the first point and stays put
+        (a moving x axis repaints both axes and the grid of every plot: ~10 ms per axis here)."""
+        total = float(total) if total else None
+        if total == self._x_total:
+            return
+        self._x_total = total
+        for group in self.plots:
+            self.ranges[group] = (self._x_keeper(), self.ranges[group][1])
 
     def set_store(self, store: CurveStore) -> None:
         self.store = store
@@ -104,40 +162,38 @@ class CurvesView(QWidget):
     def _on_log(self, on: bool) -> None:
         for group, plot in self.plots.items():
             plot.setLogMode(y=on)
-            self.ranges[group] = (RangeKeeper(headroom=0.25, shrink_below=0), RangeKeeper())
+            self.ranges[group] = (self._x_keeper(), RangeKeeper())
         self.force_redraw()
+
+    def _x_keeper(self) -> RangeKeeper:
+        if self._x_total:
+            return RangeKeeper(headroom=0.02, shrink_below=0)
+        return RangeKeeper(headroom=0.25, shrink_below=0)
 
     def _plot_for(self, group: str) -> pg.PlotItem:
         plot = self.plots.get(group)
         if plot is None:
             if self.plots and len(self.plots) % 2 == 0:
                 self.graphics.nextRow()
-            plot = self.graphics.addPlot(title=group)
-            plot.showGrid(x=True, y=True, alpha=0.15)
-            legend = plot.addLegend(offset=(-10, 10))
-            legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
+            plot = self._spares.pop(0) if self._spares else self._new_plot()
+            plot.setTitle(group)
             plot.setLogMode(y=self.log_scale.isChecked())
-            # Ranges are kept by RangeKeeper, not pyqtgraph's per-point auto-range (see there).
-            plot.enableAutoRange(False)
-            plot.getViewBox().sigRangeChangedManually.connect(
-                lambda *_args, group=group: self.user_ranged.add(group)
-            )
-            self.ranges[group] = (RangeKeeper(headroom=0.25, shrink_below=0), RangeKeeper())
-            plot.getAxis("bottom").setLabel("step")
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen(self._theme["plot_fg"])
-                # Axes repaint whenever a curve does; their text costs ~3 ms each (measured).
-                # A pixmap cache redraws them only when their ticks change, which is rare here.
-                plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self._group_of[id(plot)] = group
+            self.graphics.addItem(plot)
+            self.ranges[group] = (self._x_keeper(), RangeKeeper())
             self.plots[group] = plot
         return plot
 
     def _reset(self) -> None:
         if self.graphics is not None:
             self.graphics.clear()
+        # The plots are kept for the next run: emptied, they are as good as new.
+        for plot in self.plots.values():
+            plot.clear()
+            plot.legend.clear()
+            plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self._spares.append(plot)
+        self._group_of.clear()
         self.plots.clear()
         self.curves.clear()
         self.smoothers.clear()
@@ -184,7 +240,7 @@ class CurvesView(QWidget):
         values = values[np.isfinite(values)]
         if not len(values):
             return
-        x = x_keeper.update(0.0, max(float(s[-1]) for s in steps))
+        x = x_keeper.update(0.0, max([float(s[-1]) for s in steps] + [self._x_total or 0.0]))
         y = y_keeper.update(float(values.min()), float(values.max()))
         if x is not None or y is not None:
             self.plots[group].setRange(xRange=x, yRange=y, padding=0)

@@ -71,10 +71,31 @@ class RunsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self.runs = []
+        self._stale = True
         session.library_changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self, *_args) -> None:
+        """Re-read the runs now if the view is on screen, else when it is next shown or asked.
+
+        Runs change as a job starts and ends, and re-reading every run (and redrawing the
+        selected one's curves) on the UI thread then stalled the Train view (measured).
+        """
+        self._stale = True
+        if self.isVisible():
+            self._reload()
+
+    def showEvent(self, event) -> None:
+        if self._stale:
+            self._reload()
+        super().showEvent(event)
+
+    def _fresh(self) -> None:
+        if self._stale:
+            self._reload()
+
+    def _reload(self) -> None:
+        self._stale = False
         selected = self.selected_path()
         self.runs = list(reversed(list_runs(self.session.home.runs)))  # newest first
         self.table.setRowCount(len(self.runs))
@@ -101,6 +122,7 @@ class RunsView(QWidget):
             self._on_row(names.index(selected))
 
     def run_names(self) -> list[str]:
+        self._fresh()
         return [r.name for r in self.runs]
 
     def selected_path(self) -> str | None:

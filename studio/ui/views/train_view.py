@@ -227,6 +227,7 @@ class TrainView(JobView):
         if isinstance(event, Metric):
             self.store.add(event.step, event.values)
         elif isinstance(event, Progress) and event.total:
+            self.curves.set_total_steps(event.total)
             self.progress.setMaximum(event.total)
             self.progress.setValue(event.done)
             eta = f"{format_eta(event.eta_seconds)} left" if event.eta_seconds else ""
