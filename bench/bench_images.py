@@ -244,7 +244,7 @@ def bench_vae_conv(
         "steps": result["steps_done"],
         "trained_s": result["trained_s"],
         "s_per_step": median(gaps[1:]),
-        "params": {k: schema[k] for k in ("width", "latent", "lr", "beta", "batch_size")},
+        "params": {k: schema[k] for k in ("width", "dense", "latent", "lr", "beta", "batch_size")},
     }
 
 

@@ -102,6 +102,14 @@ class VAE(Generator):
                 Param(
                     "width", "int", 16, "conv: channels of the first layer", minimum=1, maximum=1024
                 ),
+                Param(
+                    "dense",
+                    "int",
+                    256,
+                    "conv: units of a dense layer on each side of the latent (0: none)",
+                    minimum=0,
+                    maximum=65_536,
+                ),
                 Param("hidden", "int", 400, "mlp: hidden units", minimum=1, maximum=65_536),
                 Param(
                     "beta",
@@ -129,6 +137,13 @@ class VAE(Generator):
                     maximum=0.5,
                 ),
                 Param("preview_count", "int", 8, "pictures per preview row", minimum=1, maximum=64),
+                Param(
+                    "channels_last",
+                    "bool",
+                    True,
+                    "conv: channels-last memory layout (faster convolutions on most devices)",
+                    advanced=True,
+                ),
             ]
         )
         + DATA_PARAMS
@@ -148,7 +163,7 @@ class VAE(Generator):
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         if params["architecture"] == "conv" and params["resolution"] % 4:
             raise ParamError("resolution", "the convolutional VAE needs a multiple of 4")
-        keys = ("architecture", "resolution", "latent", "width", "hidden", *DATA_KEYS)
+        keys = ("architecture", "resolution", "latent", "width", "dense", "hidden", *DATA_KEYS)
         return {**{key: params[key] for key in keys}, "channels": channels(params["colour"])}
 
     def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:

@@ -22,8 +22,25 @@ def conv_stages(resolution: int) -> int:
     return stages
 
 
+def _dense(inputs: int, hidden: int, outputs: int) -> nn.Module:
+    """One linear layer, or two with a ReLU between when ``hidden`` units are asked for."""
+    if not hidden:
+        return nn.Linear(inputs, outputs)
+    return nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(True), nn.Linear(hidden, outputs))
+
+
 class ConvVAE(nn.Module):
-    def __init__(self, channels: int, resolution: int, latent: int, width: int) -> None:
+    """Strided convolutions down, a dense bottleneck, transposed convolutions up.
+
+    ``dense`` > 0 puts a hidden layer of that many units on each side of the latent (flat
+    features -> dense -> posterior, latent -> dense -> flat features). On Fashion-MNIST in a
+    minute of CPU training it lowers the test loss more than wider convolutions do, for less
+    time per step. ``dense=0`` is the first version's model (checkpoints without the key).
+    """
+
+    def __init__(
+        self, channels: int, resolution: int, latent: int, width: int, dense: int = 0
+    ) -> None:
         super().__init__()
         stages = conv_stages(resolution)
         side = resolution >> stages
@@ -35,8 +52,8 @@ class ConvVAE(nn.Module):
         self.encoder = nn.Sequential(*down, nn.Flatten())
         self.features = (inputs, side, side)
         flat = inputs * side * side
-        self.posterior = nn.Linear(flat, 2 * latent)
-        self.expand = nn.Linear(latent, flat)
+        self.posterior = _dense(flat, dense, 2 * latent)
+        self.expand = _dense(latent, dense, flat)
         up: list[nn.Module] = []
         for stage in range(stages):
             last = stage == stages - 1
@@ -81,7 +98,9 @@ def build(config: dict[str, Any]) -> nn.Module:
     channels, resolution = int(config["channels"]), int(config["resolution"])
     if config["architecture"] == "mlp":
         return MLPVAE(channels, resolution, config["latent"], config["hidden"])
-    return ConvVAE(channels, resolution, config["latent"], config["width"])
+    # Checkpoints written before ``dense`` existed have no key: their model had none.
+    dense = int(config.get("dense", 0))
+    return ConvVAE(channels, resolution, config["latent"], config["width"], dense)
 
 
 def elbo_terms(

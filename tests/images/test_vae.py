@@ -18,6 +18,7 @@ TINY = {
     "resolution": 16,
     "latent": 4,
     "width": 4,
+    "dense": 64,
     "batch_size": 16,
     "colour": "greyscale",
     "preview_count": 4,
@@ -168,3 +169,17 @@ def test_fine_tune_records_lineage_and_keeps_the_shape(host, home, trained, tmp_
     )
     assert child.manifest["config"]["resolution"] == 16
     assert child.manifest["config"]["channels"] == 1
+
+
+def test_conv_config_without_dense_builds_the_first_model() -> None:
+    """Checkpoints from before ``dense`` existed keep loading: no key means no dense layer."""
+    from plugins.vae.model import build
+
+    # 16 px: one stride-2 stage, so 4 channels of 8 x 8 features.
+    config = {"architecture": "conv", "channels": 1, "resolution": 16, "latent": 4, "width": 4}
+    old = build(config).state_dict()
+    assert {"posterior.weight", "expand.weight"} <= set(old)
+    assert old["posterior.weight"].shape == (8, 4 * 8 * 8)
+    new = build({**config, "dense": 8}).state_dict()
+    assert new["posterior.0.weight"].shape == (8, 4 * 8 * 8)
+    assert new["expand.2.weight"].shape == (4 * 8 * 8, 8)
