@@ -7,7 +7,7 @@ in the window vs headless, and launch-to-window-shown time.
 - Headless: ``studio train`` with the same parameters, in its own process, as a CLI user runs it.
   (Not in this process: once this process's main thread has run torch, libgomp keeps a second
   thread pool, and with more pooled threads than cores it stops spin-waiting between parallel
-  regions; measured here, that alone slowed the window's later runs from ~40 to ~20-27 steps/s.
+  regions; measured here, that alone slowed the window's later runs from ~40 to ~18-27 steps/s.
   The app's UI thread never runs torch.)
 - Window: the real main window (Train view, live curves on screen), the job started through the
   Train view, a 10 ms QTimer recording how late each tick fires. Lateness is reported separately

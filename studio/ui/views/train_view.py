@@ -72,6 +72,11 @@ class TrainView(JobView):
         self.resume_button.clicked.connect(lambda: self.resume(str(self.run_dir)))
         self.progress = QProgressBar()
         self.progress.setObjectName("trainProgress")
+        self.progress.setTextVisible(True)
+        # The label says how a run started or ended; while it runs, "step N of M, ETA" is the
+        # progress bar's own text. A label whose text changes 10 times a second asks for a new
+        # layout each time, and that repainted every curve (measured: 114 curve repaints in a
+        # 300-step run instead of 33); the bar's text only repaints the bar.
         self.eta = QLabel("No run yet")
         self.eta.setObjectName("hint")
         self.curves = CurvesView(self.store, theme)
@@ -230,8 +235,10 @@ class TrainView(JobView):
             self.curves.set_total_steps(event.total)
             self.progress.setMaximum(event.total)
             self.progress.setValue(event.done)
-            eta = f"{format_eta(event.eta_seconds)} left" if event.eta_seconds else ""
-            self.eta.setText(f"step {event.done} of {event.total}  {eta}")
+            eta = f"  {format_eta(event.eta_seconds)} left" if event.eta_seconds else ""
+            self.progress.setFormat(f"step %v of %m{eta}")
+            if self.eta.text() != "Training":
+                self.eta.setText("Training")
         elif isinstance(event, SampleEvent):
             self._preview(event)
         elif isinstance(event, CheckpointSaved):
