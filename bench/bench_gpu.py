@@ -35,14 +35,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import bench_gpt  # noqa: E402
 import bench_images  # noqa: E402
+from bench_gpt_presets import measure_presets  # noqa: E402
 from reference_images import examples_dcgan_times  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
-from studio.api import DataReport, RunContext  # noqa: E402
+from studio.api import DataReport  # noqa: E402
 from studio.api.images import ImageSpec, load_image_folder  # noqa: E402
-from studio.engine.batching import EpochSampler, default_collate, gather  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
-from studio.engine.loop_params import training_schema  # noqa: E402
 from studio.engine.plugins import load_plugins  # noqa: E402
 
 SECTION = "GPU"
@@ -57,45 +56,6 @@ def gpt_nanogpt(host: Any, home: Home, steps: int, device: str) -> dict[str, Any
         "gen_ms_cache": gen["cache"],
         "gen_ms_no_cache": gen["no_cache"],
     }
-
-
-def gpt_presets(device_name: str, steps: int = 30) -> list[dict[str, Any]]:
-    from plugins.gpt import GPTGenerator
-    from plugins.gpt.model import PRESETS
-
-    generator = GPTGenerator()
-    device = torch.device(device_name)
-    rows = []
-    for preset in PRESETS:
-        params = training_schema(generator).validate({"preset": preset, "steps": steps})
-        data = generator.load_data(bench_gpt.DATA, params, None, DataReport())
-        torch.manual_seed(0)
-        model = generator.create_model(params, data)
-        model.module.to(device)
-        context = RunContext(device, total_steps=steps)
-        trainer = generator.create_trainer(model, data, params, context)
-        sampler = EpochSampler(len(data.train), params["batch_size"], 0)
-        times = []
-        for step in range(1, steps + 6):
-            batch = default_collate(gather(data.train, sampler.next_indices())).to(device)
-            began = time.perf_counter()
-            trainer.step(batch, step)  # returns floats: the step has synchronised
-            times.append((time.perf_counter() - began) * 1000)
-        ms = statistics.median(times[5:])
-        tokens = params["batch_size"] * model.config["block_size"]
-        rows.append(
-            {
-                "preset": preset,
-                "params_m": model.module.num_params() / 1e6,
-                "ms_per_step": ms,
-                "tokens_per_s": tokens / ms * 1000,
-                "precision": str(trainer.dtype or "fp32"),
-            }
-        )
-        del model, trainer
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
-    return rows
 
 
 def dcgan(host: Any, home: Home, train_dir: Path, iterations: int, device: str) -> dict[str, Any]:
@@ -173,7 +133,7 @@ def main() -> int:
         host = load_plugins()
         steps = [
             ("gpt", lambda: gpt_nanogpt(host, home, args.gpt_steps, args.device)),
-            ("presets", lambda: gpt_presets(args.device, args.preset_steps)),
+            ("presets", lambda: measure_presets(args.device, args.preset_steps)),
             ("dcgan", lambda: dcgan(host, home, train_dir, args.dcgan_iters, args.device)),
             (
                 "vae_mlp",
