@@ -48,6 +48,17 @@ def to_qimage(pixels: np.ndarray) -> QImage:
     return image.copy()
 
 
+@dataclass
+class _Playing:
+    """An animated cell: its frames' icons at the current zoom, the frame shown, the next's due."""
+
+    item: QListWidgetItem
+    icons: list[QIcon]
+    frame_ms: int
+    frame: int = 0
+    due: int = 0  # ms on the gallery's clock
+
+
 class Gallery(QListWidget):
     rerun_requested = Signal(object)  # GalleryItem
 
@@ -63,10 +74,8 @@ class Gallery(QListWidget):
         self.setSpacing(6)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        # Animated cells: item -> its frames' icons at the current zoom, and the frame shown.
-        self._animated: dict[int, tuple[QListWidgetItem, list[QIcon]]] = {}
-        self._shown_frame: dict[int, int] = {}
-        self._frame_due: dict[int, int] = {}  # when each cell's next frame is due (ms)
+        # Animated cells, by id of their item.
+        self._animated: dict[int, _Playing] = {}
         self._clock = QElapsedTimer()
         self._clock.start()
         self._player = QTimer(self)
@@ -103,8 +112,7 @@ class Gallery(QListWidget):
         entry: GalleryItem = item.data(ITEM_ROLE)
         if entry.frames:
             icons = [self._icon(frame) for frame in entry.frames]
-            self._animated[id(item)] = (item, icons)
-            self._shown_frame[id(item)] = 0
+            self._animated[id(item)] = _Playing(item, icons, entry.frame_ms)
             item.setIcon(icons[0])
         else:
             item.setIcon(self._icon(entry.image))
@@ -113,24 +121,23 @@ class Gallery(QListWidget):
 
     def shown_frame(self, item: QListWidgetItem) -> int | None:
         """The frame an animated cell shows now (None for a still image)."""
-        return self._shown_frame.get(id(item))
+        playing = self._animated.get(id(item))
+        return playing.frame if playing else None
 
     def _advance(self) -> None:
         # One frame at a time, each when its time is up: no frame is ever skipped, and a late
         # tick (a busy moment) slows the walk down rather than making it jump.
         now = self._clock.elapsed()
-        for key, (item, icons) in self._animated.items():
-            entry: GalleryItem = item.data(ITEM_ROLE)
-            if now < self._frame_due.get(key, 0):
+        for playing in self._animated.values():
+            if now < playing.due:
                 continue
-            frame = (self._shown_frame[key] + 1) % len(icons)
-            self._shown_frame[key] = frame
-            self._frame_due[key] = now + max(1, entry.frame_ms)
-            item.setIcon(icons[frame])
+            playing.frame = (playing.frame + 1) % len(playing.icons)
+            playing.due = now + max(1, playing.frame_ms)
+            playing.item.setIcon(playing.icons[playing.frame])
 
     def _update_player(self) -> None:
         if self._animated and self.isVisible():
-            shortest = min(item.data(ITEM_ROLE).frame_ms for item, _ in self._animated.values())
+            shortest = min(playing.frame_ms for playing in self._animated.values())
             self._player.setInterval(max(MIN_FRAME_MS, min(shortest, 100)))
             self._player.start()
         else:
@@ -146,8 +153,6 @@ class Gallery(QListWidget):
 
     def clear(self) -> None:
         self._animated.clear()
-        self._shown_frame.clear()
-        self._frame_due.clear()
         super().clear()
         self._update_player()
 
