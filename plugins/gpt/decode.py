@@ -42,6 +42,7 @@ class TokenDecoder:
     def __init__(self, model: GPT) -> None:
         config = model.config
         self.n_head = config.n_head
+        self.width = config.n_embd
         self.head_dim = config.n_embd // config.n_head
         self.scale = 1.0 / math.sqrt(self.head_dim)
         self.wte = model.wte.weight
@@ -66,7 +67,7 @@ class TokenDecoder:
         position = cache.length
         if position >= cache.capacity:
             raise ValueError(f"the cache is full ({cache.capacity} positions)")
-        width = self.wte.shape[1]
+        width = self.width
         x = self.wte[token] + self.wpe[position]  # (C,)
         seen = position + 1
         for layer, w in enumerate(self.layers):

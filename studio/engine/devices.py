@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
+import platform
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -68,9 +70,6 @@ def describe_device(device: torch.device) -> dict[str, Any]:
 @functools.cache
 def cpu_name() -> str:
     """The processor's model name where the system says it, with the core count."""
-    import os
-    import platform
-
     name = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
@@ -87,8 +86,6 @@ def cpu_name() -> str:
 
 def process_memory() -> int | None:
     """Bytes of memory this process holds now (resident set); None where it cannot be read."""
-    import os
-
     try:
         with open("/proc/self/statm", encoding="ascii") as handle:
             resident_pages = int(handle.read().split()[1])
@@ -106,8 +103,6 @@ def process_memory() -> int | None:
 
 
 def physical_memory() -> int | None:
-    import os
-
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (OSError, ValueError, AttributeError):

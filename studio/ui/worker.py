@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import queue
 import sys
 import threading
@@ -46,8 +47,6 @@ def lower_own_priority() -> None:
     """
     if not sys.platform.startswith("linux"):
         return
-    import os
-
     thread = threading.get_native_id()
     # Where it is not allowed, the worker simply keeps the window's priority.
     with contextlib.suppress(OSError):
