@@ -110,6 +110,14 @@ class VAE(Generator):
                     minimum=0,
                     maximum=65_536,
                 ),
+                Param(
+                    "activation",
+                    "choice",
+                    "silu",
+                    "conv: the nonlinearity between layers",
+                    choices=("silu", "relu"),
+                    advanced=True,
+                ),
                 Param("hidden", "int", 400, "mlp: hidden units", minimum=1, maximum=65_536),
                 Param(
                     "beta",
@@ -163,7 +171,8 @@ class VAE(Generator):
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         if params["architecture"] == "conv" and params["resolution"] % 4:
             raise ParamError("resolution", "the convolutional VAE needs a multiple of 4")
-        keys = ("architecture", "resolution", "latent", "width", "dense", "hidden", *DATA_KEYS)
+        keys = ("architecture", "resolution", "latent", "width", "dense", "activation", "hidden")
+        keys += DATA_KEYS
         return {**{key: params[key] for key in keys}, "channels": channels(params["colour"])}
 
     def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:

@@ -22,11 +22,17 @@ def conv_stages(resolution: int) -> int:
     return stages
 
 
-def _dense(inputs: int, hidden: int, outputs: int) -> nn.Module:
-    """One linear layer, or two with a ReLU between when ``hidden`` units are asked for."""
+# The conv model's nonlinearity. SiLU lowered the test loss after a minute of CPU training on
+# Fashion-MNIST from 244.8 to 241.9 (two runs) for the same time per step; ReLU is the first
+# version's, and a checkpoint whose config has no ``activation`` key was trained with it.
+ACTIVATIONS: dict[str, type[nn.Module]] = {"silu": nn.SiLU, "relu": nn.ReLU}
+
+
+def _dense(inputs: int, hidden: int, outputs: int, act: type[nn.Module]) -> nn.Module:
+    """One linear layer, or two with the nonlinearity between when ``hidden`` units are wanted."""
     if not hidden:
         return nn.Linear(inputs, outputs)
-    return nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(True), nn.Linear(hidden, outputs))
+    return nn.Sequential(nn.Linear(inputs, hidden), act(), nn.Linear(hidden, outputs))
 
 
 class ConvVAE(nn.Module):
@@ -36,31 +42,42 @@ class ConvVAE(nn.Module):
     features -> dense -> posterior, latent -> dense -> flat features). On Fashion-MNIST in a
     minute of CPU training it lowers the test loss more than wider convolutions do, for less
     time per step. ``dense=0`` is the first version's model (checkpoints without the key).
+    ``activation`` is the nonlinearity after every layer but the last of each side.
     """
 
     def __init__(
-        self, channels: int, resolution: int, latent: int, width: int, dense: int = 0
+        self,
+        channels: int,
+        resolution: int,
+        latent: int,
+        width: int,
+        dense: int = 0,
+        activation: str = "relu",
     ) -> None:
         super().__init__()
+        act = ACTIVATIONS[activation]
         stages = conv_stages(resolution)
         side = resolution >> stages
         down: list[nn.Module] = []
         wide, inputs = width, channels
         for _ in range(stages):  # 4x4 stride-2 convolutions, doubling the width each time
-            down += [nn.Conv2d(inputs, wide, 4, 2, 1), nn.ReLU(True)]
+            down += [nn.Conv2d(inputs, wide, 4, 2, 1), act()]
             inputs, wide = wide, wide * 2
         self.encoder = nn.Sequential(*down, nn.Flatten())
         self.features = (inputs, side, side)
         flat = inputs * side * side
-        self.posterior = _dense(flat, dense, 2 * latent)
-        self.expand = _dense(latent, dense, flat)
+        self.posterior = _dense(flat, dense, 2 * latent, act)
+        self.expand = _dense(latent, dense, flat, act)
+        # Kept apart from ``expand`` (it has no weights) so that weight names stay those of
+        # checkpoints written before ``activation`` existed.
+        self.expand_act = act()
         up: list[nn.Module] = []
         for stage in range(stages):
             last = stage == stages - 1
             outputs = channels if last else inputs // 2
             up.append(nn.ConvTranspose2d(inputs, outputs, 4, 2, 1))
             if not last:
-                up.append(nn.ReLU(True))
+                up.append(act())
             inputs = outputs
         self.decoder = nn.Sequential(*up)
 
@@ -70,7 +87,7 @@ class ConvVAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Per-pixel logits; ``torch.sigmoid`` of them is the image."""
-        hidden = F.relu(self.expand(z)).view(-1, *self.features)
+        hidden = self.expand_act(self.expand(z)).view(-1, *self.features)
         return self.decoder(hidden)
 
 
@@ -98,9 +115,11 @@ def build(config: dict[str, Any]) -> nn.Module:
     channels, resolution = int(config["channels"]), int(config["resolution"])
     if config["architecture"] == "mlp":
         return MLPVAE(channels, resolution, config["latent"], config["hidden"])
-    # Checkpoints written before ``dense`` existed have no key: their model had none.
+    # Checkpoints written before ``dense`` or ``activation`` existed have no key: their model
+    # had no dense layers, and ReLU.
     dense = int(config.get("dense", 0))
-    return ConvVAE(channels, resolution, config["latent"], config["width"], dense)
+    activation = str(config.get("activation", "relu"))
+    return ConvVAE(channels, resolution, config["latent"], config["width"], dense, activation)
 
 
 def elbo_terms(

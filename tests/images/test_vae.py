@@ -183,3 +183,25 @@ def test_conv_config_without_dense_builds_the_first_model() -> None:
     new = build({**config, "dense": 8}).state_dict()
     assert new["posterior.0.weight"].shape == (8, 4 * 8 * 8)
     assert new["expand.2.weight"].shape == (4 * 8 * 8, 8)
+
+
+def test_conv_activation_defaults_to_silu_and_old_configs_keep_relu() -> None:
+    """New models use SiLU; a config without ``activation`` (an older checkpoint) builds ReLU,
+    with the same weight names, so those checkpoints still load."""
+    from torch import nn
+
+    from plugins.vae import VAE
+    from plugins.vae.model import build
+    from studio.engine.loop_params import training_schema
+
+    params = training_schema(VAE()).validate({"resolution": 16, "latent": 4, "width": 4})
+    config = VAE()._config(params)
+    assert config["activation"] == "silu"
+    new = build(config)
+    old_config = {k: v for k, v in config.items() if k != "activation"}
+    old = build(old_config)
+    kinds = {type(m) for m in new.modules()}, {type(m) for m in old.modules()}
+    assert nn.SiLU in kinds[0] and nn.ReLU not in kinds[0]
+    assert nn.ReLU in kinds[1] and nn.SiLU not in kinds[1]
+    assert set(new.state_dict()) == set(old.state_dict())
+    old.load_state_dict(new.state_dict())  # same shapes, same names
