@@ -228,6 +228,9 @@ def bench_vae_mlp(
     }
 
 
+CONV_SETTINGS = ("width", "dense", "activation", "latent", "lr", "beta", "batch_size")
+
+
 def bench_vae_conv(
     host: Any, home: Home, train_dir: Path, test_dir: Path, seconds: float, overrides: dict
 ) -> dict[str, Any]:
@@ -244,7 +247,7 @@ def bench_vae_conv(
         "steps": result["steps_done"],
         "trained_s": result["trained_s"],
         "s_per_step": median(gaps[1:]),
-        "params": {k: schema[k] for k in ("width", "dense", "latent", "lr", "beta", "batch_size")},
+        "params": {k: schema[k] for k in CONV_SETTINGS},
     }
 
 
