@@ -11,6 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from plugins.dcgan.convgrad import Conv2d, ConvTranspose2d
+
 RESOLUTIONS = (32, 64, 128)
 
 
@@ -25,18 +27,18 @@ class Generator(nn.Module):
         stages = _stages(resolution)
         wide = width * 2**stages  # 512 for the example's 64 px
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent, wide, 4, 1, 0, bias=False),  # 1x1 -> 4x4
+            ConvTranspose2d(latent, wide, 4, 1, 0, bias=False),  # 1x1 -> 4x4
             nn.BatchNorm2d(wide),
             nn.ReLU(True),
         ]
         for _ in range(stages):  # each doubles the side and halves the width
             layers += [
-                nn.ConvTranspose2d(wide, wide // 2, 4, 2, 1, bias=False),
+                ConvTranspose2d(wide, wide // 2, 4, 2, 1, bias=False),
                 nn.BatchNorm2d(wide // 2),
                 nn.ReLU(True),
             ]
             wide //= 2
-        layers += [nn.ConvTranspose2d(wide, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [ConvTranspose2d(wide, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
         self.latent = latent
 
@@ -51,18 +53,18 @@ class Discriminator(nn.Module):
         stages = _stages(resolution)
         # The first layer has no batch norm, as in the paper.
         layers: list[nn.Module] = [
-            nn.Conv2d(channels, width, 4, 2, 1, bias=False),
+            Conv2d(channels, width, 4, 2, 1, bias=False),
             nn.LeakyReLU(0.2, True),
         ]
         wide = width
         for _ in range(stages):
             layers += [
-                nn.Conv2d(wide, wide * 2, 4, 2, 1, bias=False),
+                Conv2d(wide, wide * 2, 4, 2, 1, bias=False),
                 nn.BatchNorm2d(wide * 2),
                 nn.LeakyReLU(0.2, True),
             ]
             wide *= 2
-        layers.append(nn.Conv2d(wide, 1, 4, 1, 0, bias=False))  # 4x4 -> one logit
+        layers.append(Conv2d(wide, 1, 4, 1, 0, bias=False))  # 4x4 -> one logit
         self.main = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from studio.api import StudioError
 
+from . import host_memory
+
 if TYPE_CHECKING:
     import torch
 
@@ -119,6 +121,7 @@ def is_out_of_memory(error: BaseException) -> bool:
 def free_memory() -> None:
     """Return cached device memory after a job, so the next one (or another app) can use it."""
     gc.collect()
+    host_memory.release()  # the heap memory a training job kept for reuse
     torch = sys.modules.get("torch")
     if torch is None:
         return

@@ -15,6 +15,7 @@ from typing import Any
 from studio.api import DataError, DataReport, Generator, ModelHandle, RunContext, StudioError
 
 from . import checkpoints as ckpt
+from . import host_memory
 from .batching import EpochSampler, default_collate, gather, to_device
 from .devices import describe_device, free_memory, resolve_device
 from .events import CheckpointSaved, Event, Finished, Log, Metric, SampleEvent, Started
@@ -120,6 +121,7 @@ class TrainJob(Job):
         device = resolve_device(params["device"])
         yield Started(self.kind, self.title, run_dir=run.path)
         yield Log(f"training on {describe_device(device)['name']} in {run.path}")
+        host_memory.keep_freed_memory()  # until free_memory() below: no page faults per step
         try:
             yield from self._train(torch, generator, run, params, start, resuming, device)
         except JobCancelled:

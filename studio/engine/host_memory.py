@@ -1,0 +1,57 @@
+"""The CPU's counterpart of CUDA's caching allocator, for the length of a training job.
+
+glibc hands every freed stretch at the top of the heap back to the kernel once it exceeds the
+trim threshold (dynamic, at most 64 MiB), and serves big blocks with fresh ``mmap``s. A training
+step allocates and frees hundreds of MiB of activations, so every step the heap shrank and grew
+again, and the kernel zero-filled each new page on first touch: 20,000-30,000 page faults per
+DCGAN step at 64 px on the 2-vCPU test machine, 8-15% of the step's time. A training job raises
+the thresholds (they stay raised for the process: glibc cannot go back to its dynamic ones), so
+freed memory is reused instead; after every job :func:`release` returns what is free to the
+system, as ``torch.cuda.empty_cache()`` does for the GPU.
+
+Only glibc (Linux) has these knobs; elsewhere both functions do nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import platform
+from typing import Any
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# glibc's own ceiling for its dynamic mmap threshold on 64-bit: bigger blocks (a whole image
+# cache, a token array) still get their own mapping and go back to the system when freed.
+MMAP_THRESHOLD = 32 * 1024 * 1024
+TRIM_THRESHOLD = 1024 * 1024 * 1024
+
+
+@functools.cache
+def _libc() -> Any:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def keep_freed_memory() -> bool:
+    """Keep freed heap memory for reuse until :func:`release`; True where that took effect."""
+    libc = _libc()
+    if libc is None:
+        return False
+    return bool(
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
+
+
+def release() -> None:
+    """Give the free heap memory back to the system (after a job)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
