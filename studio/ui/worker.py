@@ -6,7 +6,8 @@ Design (see docs/window.md and DESIGN.md "Measured on this machine"):
   the QThread object itself lives in the GUI thread, so slots connected to GUI-thread QObjects'
   methods run on the UI thread (PySide6 6.12 ran lambdas connected to a moved worker's signals in
   the worker thread: never connect lambdas here).
-- Events are coalesced by :class:`EventBuffer` and delivered at most every 100 ms; a UI timer
+- Events are coalesced by :class:`EventBuffer` and delivered at most every 100 ms (250 ms while a
+  model trains: see TRAINING_INTERVAL); a UI timer
   flushes what a slow job left pending, so the last events of a step never wait for the next one.
 - Torch is first imported here, by :meth:`prewarm`, right after the window shows.
 """
@@ -29,7 +30,7 @@ from studio.engine.events import Cancelled, Failed
 from studio.engine.jobs import Job, describe_failure
 from studio.engine.warmup import prewarm as prewarm_torch
 
-from .coalesce import INTERVAL, EventBuffer
+from .coalesce import INTERVAL, TRAINING_INTERVAL, EventBuffer
 
 DEVICE_REPORT_S = 2.0  # how often a running job refreshes the status bar's memory figure
 # The worker runs this much "nicer" than the window (Linux niceness; 0-19, higher yields more).
@@ -142,6 +143,11 @@ class GpuWorker(QThread):
         return ended
 
     def flush_stale(self, force: bool = False) -> None:
+        # The timer follows the buffer's pace (4 Hz while a model trains): each tick takes the
+        # GIL from the training thread, and ticks faster than deliveries can find nothing due.
+        interval = int(self.buffer.interval * 1000)
+        if self._flush_timer.interval() != interval:
+            self._flush_timer.setInterval(interval)
         self._deliver(only_if_stale=not force)
 
     def _deliver(self, *, only_if_stale: bool) -> None:
@@ -180,6 +186,7 @@ class GpuWorker(QThread):
                 self._emit(job_id, Cancelled())
                 return
             self.state_changed.emit("running")
+            self.buffer.interval = TRAINING_INTERVAL if job.kind == "train" else INTERVAL
             try:
                 reported = time.monotonic()
                 for event in job.run():
@@ -191,6 +198,7 @@ class GpuWorker(QThread):
             except BaseException as error:  # Job.run never raises; this is belt and braces
                 self._emit(job_id, describe_failure(error))
         finally:
+            self.buffer.interval = INTERVAL
             with self._lock:
                 self._current = None
                 self._jobs.pop(job_id, None)

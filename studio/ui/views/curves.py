@@ -1,8 +1,9 @@
 """Live training curves: one pyqtgraph plot per metric group, smoothing, log scale.
 
 Bound to a Qt-free :class:`CurveStore`. The store takes every point as it arrives; this widget
-redraws on its own timer at most 10 times a second, and only when the store changed, with
-``setData`` on numpy views (never a redraw per point: measured at 0.2–0.3x training speed).
+redraws on its own timer at most 5 times a second (fewer when frames are costly, see
+FRAME_BUDGET), only when the store changed and the curves are on screen, with ``setData`` on
+numpy views (never a redraw per point: measured at 0.2–0.3x training speed).
 Long runs are clipped to the view and downsampled by pyqtgraph.
 
 pyqtgraph costs ~0.4-0.6 s to import (it walks every Qt enum), so it is imported when a curve
@@ -11,6 +12,7 @@ view is first shown or first has data, not while the window opens.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -32,13 +34,49 @@ from ..theme import CURVE_COLOURS, current_theme
 if TYPE_CHECKING:
     import pyqtgraph as pg
 
-# 5 Hz: live to the eye, and half the UI-thread (GIL) time of 10 Hz while a model trains.
+# 5 Hz at most: live to the eye, and half the UI-thread (GIL) time of 10 Hz while a model trains.
 REDRAW_MS = 200
+# A frame (setData + painting the plots) holds the GIL from start to end, so the training thread,
+# and torch's threads with it, wait for it. Measured on 2 vCPUs in 3000-step runs that showed and
+# hid the curves every 1.5 s: 5 frames a second cost training ~8 %. Frames are paced to keep their
+# processor time under this share of one core (~2 ms a frame early in a run here, more as the
+# curves grow); cheap frames (a fast machine, a short curve) still come 5 times a second.
+FRAME_BUDGET = 0.015
+SLOWEST_MS = 1000  # never fewer than one frame a second
 # Plots made ahead, on idle, one per event-loop pass: a pyqtgraph PlotItem takes ~30 ms to build
 # (its menus and axes), ~65 ms each with a model training beside it. Built when the first
 # metrics arrive, three of them stalled the UI for ~250 ms in one go (measured).
 SPARE_PLOTS = 4
 AXIS_WIDTH, AXIS_HEIGHT = 56, 36
+
+
+def frame_interval_ms(frame_cpu: float) -> int:
+    """Milliseconds between frames so that frames of ``frame_cpu`` seconds stay in the budget."""
+    return int(min(SLOWEST_MS, max(REDRAW_MS, 1000 * frame_cpu / FRAME_BUDGET)))
+
+
+_TIMED: type | None = None
+
+
+def _timed_graphics_class() -> type:
+    """pyqtgraph's GraphicsLayoutWidget that adds up the processor time of its paints.
+
+    Made on first use: pyqtgraph is imported late (see the module docstring).
+    """
+    global _TIMED
+    if _TIMED is None:
+        import pyqtgraph as pg
+
+        class TimedGraphics(pg.GraphicsLayoutWidget):
+            paint_cpu = 0.0
+
+            def paintEvent(self, event) -> None:
+                began = time.thread_time()
+                super().paintEvent(event)
+                self.paint_cpu += time.thread_time() - began
+
+        _TIMED = TimedGraphics
+    return _TIMED
 
 
 class CurvesView(QWidget):
@@ -81,21 +119,41 @@ class CurvesView(QWidget):
         self._placeholder.setObjectName("hint")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.addWidget(self._placeholder, 1)
+        # The processor time of the frames (redraw + paint), smoothed: it paces the timer.
+        self.frame_cpu = 0.0
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
 
     def showEvent(self, event) -> None:
         self._ensure_graphics()
         super().showEvent(event)
+        self.redraw()  # what arrived while hidden: the timer skips hidden curves
+
+    def _tick(self) -> None:
+        """A timer frame: redraw if there is something new and the curves are on screen."""
+        if not self.isVisible() or self.store.version == self._drawn_version:
+            return
+        graphics = self.graphics
+        painted = graphics.paint_cpu if graphics is not None else 0.0
+        began = time.thread_time()
+        self.redraw()
+        cost = time.thread_time() - began
+        if self.graphics is not None:
+            # The paint that this frame's data asked for happens after this returns; the one
+            # measured here is the previous frame's: close enough to pace by.
+            cost += self.graphics.paint_cpu - painted
+            self.graphics.paint_cpu = 0.0
+        self.frame_cpu = cost if not self.frame_cpu else 0.7 * self.frame_cpu + 0.3 * cost
+        self.timer.setInterval(frame_interval_ms(self.frame_cpu))
 
     def _ensure_graphics(self) -> pg.GraphicsLayoutWidget:
         if self.graphics is None:
             import pyqtgraph as pg
 
             self._pg = pg
-            self.graphics = pg.GraphicsLayoutWidget()
+            self.graphics = _timed_graphics_class()()
             self.graphics.setBackground(self._theme["plot_bg"])
             self.graphics.setObjectName("curves")
             self._layout.replaceWidget(self._placeholder, self.graphics)

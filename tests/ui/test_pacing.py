@@ -1,0 +1,49 @@
+"""How often the window does work while a model trains: curve frames and event deliveries."""
+
+from __future__ import annotations
+
+from studio.engine.events import Progress
+from studio.ui.coalesce import INTERVAL, TRAINING_INTERVAL
+from studio.ui.views.curves import REDRAW_MS, SLOWEST_MS, CurvesView, frame_interval_ms
+
+
+def test_frames_are_paced_by_their_cost() -> None:
+    assert frame_interval_ms(0.0) == REDRAW_MS  # cheap frames: as often as allowed
+    assert frame_interval_ms(0.002) == REDRAW_MS
+    slow = frame_interval_ms(0.006)
+    assert REDRAW_MS < slow < SLOWEST_MS  # costly frames come less often
+    assert frame_interval_ms(1.0) == SLOWEST_MS  # but never less than once a second
+
+
+def test_hidden_curves_wait_until_shown(qtbot) -> None:
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.store.add(1, {"loss/train": 2.0})
+    qtbot.waitUntil(lambda: view.point_count("loss/train") == 1, timeout=5000)
+    view.hide()
+    for step in range(2, 12):
+        view.store.add(step, {"loss/train": 2.0 / step})
+    drawn = view.redraws
+    qtbot.wait(3 * REDRAW_MS)
+    assert view.redraws == drawn and view.point_count("loss/train") == 1
+    view.show()  # what arrived while hidden is drawn on show, without waiting for the timer
+    assert view.point_count("loss/train") == 11
+
+
+def test_training_deliveries_are_slower_than_generation(window, corpus, qtbot) -> None:
+    window.session.set_generator("tinychar")
+    seen: list[float] = []
+    worker = window.session.worker
+
+    def record(_job: int, events: list) -> None:
+        if any(isinstance(event, Progress) for event in events):
+            seen.append(worker.buffer.interval)
+
+    window.session.events.connect(record)
+    job = window.session.train(corpus, {"steps": 40, "checkpoint_every": 40})
+    qtbot.waitUntil(lambda: job in window.ended, timeout=60_000)
+    assert seen and set(seen) == {TRAINING_INTERVAL}
+    # Back to the generation pace once it ended (the worker resets it after the last event).
+    qtbot.waitUntil(lambda: worker.buffer.interval == INTERVAL, timeout=5000)
