@@ -62,11 +62,16 @@ class _GemmGradConv(torch.autograd.Function):
         # A transposed convolution's weight gradient is the plain one with the roles of its
         # input and output swapped: its input plays the output gradient.
         conv_in, conv_out = (grad, x) if transposed else (x, grad)
-        gemm = need_w and use_gemm(
-            x.shape[0],
-            (conv_out.shape[2], conv_out.shape[3]),
-            conv_out.shape[1],
-            x.is_contiguous(memory_format=_CL) and weight.is_contiguous(memory_format=_CL),
+        # Measured on CPUs only: on a GPU, cuDNN keeps the whole backward pass.
+        gemm = (
+            need_w
+            and x.device.type == "cpu"
+            and use_gemm(
+                x.shape[0],
+                (conv_out.shape[2], conv_out.shape[3]),
+                conv_out.shape[1],
+                x.is_contiguous(memory_format=_CL) and weight.is_contiguous(memory_format=_CL),
+            )
         )
         grad_x = grad_w = None
         if need_x or (need_w and not gemm):
