@@ -25,8 +25,6 @@ import argparse
 import gzip
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,8 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from reference_images import examples_dcgan_times, examples_vae_epoch  # noqa: E402
-from report import DOC, machine, median, write_section  # noqa: E402
+from reference_images import (  # noqa: E402
+    examples_dcgan_process,
+    examples_dcgan_times,
+    examples_vae_epoch,
+)
+from report import keep_lines, machine, median, read_section, write_section  # noqa: E402
 
 from plugins.vae.model import elbo_terms  # noqa: E402
 from studio.api import DataReport  # noqa: E402
@@ -145,32 +147,6 @@ def vae_test_loss(host: Any, checkpoint: Path, test_dir: Path) -> float:
 
 
 # -- the three benchmarks -----------------------------------------------------------------------
-
-
-def examples_dcgan_process(
-    pixels: Path, iterations: int, seed: int, allocator: bool = False
-) -> list[float]:
-    """pytorch/examples' step in a fresh interpreter, as its own script runs: glibc's defaults.
-
-    Studio's training job raises glibc's trim and mmap thresholds for its process (see
-    ``studio/engine/host_memory.py``), so the example is not timed in this process after it.
-    With ``allocator`` the example gets the same setting (glibc's environment variables).
-    """
-    from studio.engine import host_memory
-
-    env = dict(os.environ)
-    if allocator:
-        env["MALLOC_MMAP_THRESHOLD_"] = str(host_memory.MMAP_THRESHOLD)
-        env["MALLOC_TRIM_THRESHOLD_"] = str(host_memory.TRIM_THRESHOLD)
-    code = (
-        "import json, sys, numpy, torch; sys.path.insert(0, sys.argv[1]);"
-        "from reference_images import examples_dcgan_times;"
-        "images = torch.from_numpy(numpy.load(sys.argv[2]));"
-        "print(json.dumps(examples_dcgan_times(images, int(sys.argv[3]), int(sys.argv[4]))))"
-    )
-    args = [sys.executable, "-c", code, str(ROOT / "bench"), str(pixels), str(iterations)]
-    done = subprocess.run([*args, str(seed)], env=env, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])[1:]  # the first holds set-up
 
 
 def bench_dcgan(host: Any, home: Home, train_dir: Path, iterations: int) -> dict[str, Any]:
@@ -367,27 +343,10 @@ OWNED = {
 
 def keep_unmeasured(text: str, measured: set[str]) -> str:
     """``text`` plus the current section's lines of the benchmarks this run did not measure."""
-    found = re.search(
-        rf"^## {re.escape(SECTION)}\n(.*?)(?=^## |\Z)", DOC.read_text(encoding="utf-8"),
-        re.MULTILINE | re.DOTALL,
-    ) if DOC.exists() else None  # fmt: skip
-    old = found.group(1).splitlines() if found else []
-    kept = [
-        line
-        for key, starts in OWNED.items()
-        if key not in measured
-        for line in old
-        if line.startswith(starts)
-    ]
-    if not kept:
-        return text
-    lines = text.splitlines()
-    table_end = max(i for i, line in enumerate(lines) if line.startswith("|")) + 1
-    rows = [line for line in kept if line.startswith("|")]
-    notes = [line for line in kept if not line.startswith("|")]
+    starts = tuple(start for key, owned in OWNED.items() if key not in measured for start in owned)
     only = " ".join(f"--only {key}" for key in sorted(measured))
     note = f"Rows this run (`{only}`) did not measure are kept from the previous one."
-    return "\n".join([*lines[:table_end], *rows, *lines[table_end:], *notes, note])
+    return keep_lines(text, read_section(SECTION), starts, note)
 
 
 def main() -> int:

@@ -3,11 +3,18 @@
 Re-implemented from their published description (pytorch/examples' DCGAN at 64 px and its
 784-400-20 MLP VAE: same layers, losses, optimisers and batch sizes) so both can run in the same
 process as Studio's run, on the same machine at the same moment; their data loaders are left out.
+``examples_dcgan_process`` runs the DCGAN step in an interpreter of its own instead, for when
+the benchmark's process no longer has the example's conditions.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -78,6 +85,33 @@ def examples_dcgan_times(
         (errD_real + errD_fake).item(), errG.item()
         times.append(time.perf_counter() - started)
     return times
+
+
+def examples_dcgan_process(
+    pixels: Path, iterations: int, seed: int, allocator: bool = False
+) -> list[float]:
+    """pytorch/examples' step in a fresh interpreter, as its own script runs: glibc's defaults.
+
+    Studio's training job raises glibc's trim and mmap thresholds for its process (see
+    ``studio/engine/host_memory.py``), so the example is not timed in this process after it.
+    With ``allocator`` the example gets the same setting (glibc's environment variables).
+    """
+    from studio.engine import host_memory  # Studio's setting, for the like-for-like run only
+
+    env = dict(os.environ)
+    if allocator:
+        env["MALLOC_MMAP_THRESHOLD_"] = str(host_memory.MMAP_THRESHOLD)
+        env["MALLOC_TRIM_THRESHOLD_"] = str(host_memory.TRIM_THRESHOLD)
+    code = (
+        "import json, sys, numpy, torch; sys.path.insert(0, sys.argv[1]);"
+        "from reference_images import examples_dcgan_times;"
+        "images = torch.from_numpy(numpy.load(sys.argv[2]));"
+        "print(json.dumps(examples_dcgan_times(images, int(sys.argv[3]), int(sys.argv[4]))))"
+    )
+    here = str(Path(__file__).resolve().parent)
+    args = [sys.executable, "-c", code, here, str(pixels), str(iterations), str(seed)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])[1:]  # the first holds set-up
 
 
 class ExamplesVAE(nn.Module):

@@ -41,11 +41,38 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _section(heading: str) -> re.Pattern[str]:
+    """The ``## heading`` section, up to the next section or the end; group 1 is its body."""
+    return re.compile(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+
+
+def read_section(heading: str) -> str:
+    """The body of the ``## heading`` section of docs/benchmarks.md ("" when there is none)."""
+    found = _section(heading).search(DOC.read_text(encoding="utf-8")) if DOC.exists() else None
+    return found.group(1) if found else ""
+
+
+def keep_lines(body: str, old: str, starts: tuple[str, ...], note: str) -> str:
+    """``body`` plus the lines of ``old`` that begin with one of ``starts``, and ``note``.
+
+    For a benchmark run that measured only some of its section's rows: the rows it did not
+    measure (table lines) go at the end of the new table, their other lines at the end.
+    """
+    kept = [line for line in old.splitlines() if starts and line.startswith(starts)]
+    if not kept:
+        return body
+    lines = body.splitlines()
+    table_end = max(i for i, line in enumerate(lines) if line.startswith("|")) + 1
+    rows = [line for line in kept if line.startswith("|")]
+    notes = [line for line in kept if not line.startswith("|")]
+    return "\n".join([*lines[:table_end], *rows, *lines[table_end:], *notes, note])
+
+
 def write_section(heading: str, body: str) -> None:
     """Replace (or add) the ``## heading`` section of docs/benchmarks.md with ``body``."""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
     block = f"## {heading}\n\n{body.strip()}\n\n"
-    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    pattern = _section(heading)
     text = (
         pattern.sub(lambda _m: block, text)
         if pattern.search(text)

@@ -12,6 +12,7 @@ view is first shown or first has data, not while the window opens.
 
 from __future__ import annotations
 
+import functools
 import time
 from functools import partial
 from typing import TYPE_CHECKING
@@ -55,28 +56,23 @@ def frame_interval_ms(frame_cpu: float) -> int:
     return int(min(SLOWEST_MS, max(REDRAW_MS, 1000 * frame_cpu / FRAME_BUDGET)))
 
 
-_TIMED: type | None = None
-
-
+@functools.cache
 def _timed_graphics_class() -> type:
     """pyqtgraph's GraphicsLayoutWidget that adds up the processor time of its paints.
 
     Made on first use: pyqtgraph is imported late (see the module docstring).
     """
-    global _TIMED
-    if _TIMED is None:
-        import pyqtgraph as pg
+    import pyqtgraph as pg
 
-        class TimedGraphics(pg.GraphicsLayoutWidget):
-            paint_cpu = 0.0
+    class TimedGraphics(pg.GraphicsLayoutWidget):
+        paint_cpu = 0.0
 
-            def paintEvent(self, event) -> None:
-                began = time.thread_time()
-                super().paintEvent(event)
-                self.paint_cpu += time.thread_time() - began
+        def paintEvent(self, event) -> None:
+            began = time.thread_time()
+            super().paintEvent(event)
+            self.paint_cpu += time.thread_time() - began
 
-        _TIMED = TimedGraphics
-    return _TIMED
+    return TimedGraphics
 
 
 class CurvesView(QWidget):
