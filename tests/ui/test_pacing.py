@@ -47,3 +47,20 @@ def test_training_deliveries_are_slower_than_generation(window, corpus, qtbot) -
     assert seen and set(seen) == {TRAINING_INTERVAL}
     # Back to the generation pace once it ended (the worker resets it after the last event).
     qtbot.waitUntil(lambda: worker.buffer.interval == INTERVAL, timeout=5000)
+
+
+def test_a_frame_costs_its_redraw_and_its_paint(qtbot) -> None:
+    """Pacing counts the painting a frame causes (most of its cost), not only the redraw."""
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(700, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    paints: list[float] = []
+    for step in range(1, 30):
+        view.store.add(step, {"loss/train": 2.0 / step, "lr/lr": 1e-3})
+        qtbot.wait(REDRAW_MS // 2)
+        paints.append(view.frame_paint_cpu)
+    assert view.redraws >= 3
+    assert max(paints) > 0  # painting the plots was measured and charged to the frames
+    assert view.frame_cpu > 0

@@ -40,8 +40,10 @@ REDRAW_MS = 200
 # A frame (setData + painting the plots) holds the GIL from start to end, so the training thread,
 # and torch's threads with it, wait for it. Measured on 2 vCPUs in 3000-step runs that showed and
 # hid the curves every 1.5 s: 5 frames a second cost training ~8 %. Frames are paced to keep their
-# processor time under this share of one core (~2 ms a frame early in a run here, more as the
-# curves grow); cheap frames (a fast machine, a short curve) still come 5 times a second.
+# processor time under this share of one core. A frame here costs ~2-3 ms of redraw and as much
+# again of painting (until 2026-11 only the redraw was counted, and frames came ~4.5 times a
+# second); so about 2 frames a second on this machine. Cheap frames (a fast machine, a short
+# curve) still come 5 times a second.
 FRAME_BUDGET = 0.015
 SLOWEST_MS = 1000  # never fewer than one frame a second
 # Plots made ahead, on idle, one per event-loop pass: a pyqtgraph PlotItem takes ~30 ms to build
@@ -117,6 +119,7 @@ class CurvesView(QWidget):
         self._layout.addWidget(self._placeholder, 1)
         # The processor time of the frames (redraw + paint), smoothed: it paces the timer.
         self.frame_cpu = 0.0
+        self.frame_paint_cpu = 0.0  # the part of the last frame's cost that was painting
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._tick)
@@ -131,18 +134,21 @@ class CurvesView(QWidget):
         """A timer frame: redraw if there is something new and the curves are on screen."""
         if not self.isVisible() or self.store.version == self._drawn_version:
             return
-        graphics = self.graphics
-        painted = graphics.paint_cpu if graphics is not None else 0.0
+        # The paint this frame's data asks for comes after this returns, so a frame is paced by
+        # its own redraw plus what painting the curves took since the last frame.
+        self.frame_paint_cpu = self._take_paint_cpu()
         began = time.thread_time()
         self.redraw()
-        cost = time.thread_time() - began
-        if self.graphics is not None:
-            # The paint that this frame's data asked for happens after this returns; the one
-            # measured here is the previous frame's: close enough to pace by.
-            cost += self.graphics.paint_cpu - painted
-            self.graphics.paint_cpu = 0.0
+        cost = time.thread_time() - began + self.frame_paint_cpu
         self.frame_cpu = cost if not self.frame_cpu else 0.7 * self.frame_cpu + 0.3 * cost
         self.timer.setInterval(frame_interval_ms(self.frame_cpu))
+
+    def _take_paint_cpu(self) -> float:
+        """Processor time the plots' paints took since the last call."""
+        if self.graphics is None:
+            return 0.0
+        painted, self.graphics.paint_cpu = self.graphics.paint_cpu, 0.0
+        return painted
 
     def _ensure_graphics(self) -> pg.GraphicsLayoutWidget:
         if self.graphics is None:
