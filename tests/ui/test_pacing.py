@@ -64,3 +64,22 @@ def test_a_frame_costs_its_redraw_and_its_paint(qtbot) -> None:
     assert view.redraws >= 3
     assert max(paints) > 0  # painting the plots was measured and charged to the frames
     assert view.frame_cpu > 0
+
+
+def test_a_long_curve_draws_about_two_points_per_pixel_column(qtbot) -> None:
+    """Every point is kept, but a frame draws each pixel column's min and max, not 5000 points."""
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    total = 5000
+    view.set_total_steps(total)
+    for step in range(1, total + 1):
+        view.store.add(step, {"loss/train": 2.0 + (step % 7) / 10})
+    view.redraw()
+    curve = view.curves["loss/train"]
+    columns = curve.getViewBox().width()
+    drawn, _ = curve.getData()
+    assert view.point_count("loss/train") == total
+    assert 0 < len(drawn) <= 2 * columns + 4
