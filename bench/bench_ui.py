@@ -19,8 +19,10 @@ in the window vs headless, and launch-to-window-shown time.
 - Launch: ``python main.py`` in a subprocess, from spawn to the window shown (STUDIO_BENCH_SHOWN
   makes the app print that moment and quit), with whether torch was imported by then.
 
-Headless and window runs alternate (H W Wp H W Wp ...) so machine noise hits both; medians are
-reported. Steps/s, for both, are taken over the second half of each run (see ``step_rate``).
+Headless and window runs alternate (H W Wp, then W Wp H, ...) so machine noise hits both and each
+kind of run follows each other kind as often; medians are reported, and each round's window run
+against its headless run. Steps/s, for both, are taken over the second half of each run (see
+``step_rate``).
 Generator: the built-in ``gpt`` (tiny preset) when it loads, else the ``tinychar`` test generator.
 """
 
@@ -251,11 +253,21 @@ def main() -> int:
 
     rows = []
     pythonpath = os.pathsep.join([str(site), str(TEST_PLUGINS), os.environ.get("PYTHONPATH", "")])
+    runs = {
+        "headless": lambda index: headless(
+            home, generator, data, params, f"headless-{index}", pythonpath
+        ),
+        "window": lambda _index: in_window(app, window, lateness, data, params, probe=False),
+        "probed": lambda _index: in_window(app, window, lateness, data, params, probe=True),
+    }
     for index in range(args.rounds):
-        name = f"headless-{index}"
-        rows.append(("headless", headless(home, generator, data, params, name, pythonpath)))
-        rows.append(("window", in_window(app, window, lateness, data, params, probe=False)))
-        rows.append(("probed", in_window(app, window, lateness, data, params, probe=True)))
+        # Every other round the window goes first: each kind of run follows each other kind as
+        # often, so what one run leaves behind (a process just exited) does not favour a side.
+        order = (
+            ("headless", "window", "probed") if index % 2 == 0 else ("window", "probed", "headless")
+        )
+        done = {kind: runs[kind](index) for kind in order}
+        rows += [(kind, done[kind]) for kind in ("headless", "window", "probed")]
     window.close()
     head = [r for kind, r in rows if kind == "headless"]
     win = [r for kind, r in rows if kind == "window"]
@@ -369,7 +381,8 @@ def write_doc(result: dict, arguments: str) -> None:
     body = (
         f"{machine()}; Xvfb display. Generator: `{result['generator']}` ({kind}), "
         f"{result['steps']} steps per run; headless and window runs alternate (each round: "
-        "headless, window, window with the lateness probe), medians of each.\n"
+        "headless, window, window with the lateness probe; every other round in the order window, "
+        "probed window, headless), medians of each.\n"
         f"Command: `flock /tmp/studio-cpu.lock xvfb-run -a .venv/bin/python bench/bench_ui.py "
         f"{arguments}`\n\n| what | measured | target |\n|---|---|---|\n{table}\n\n"
         "Headless is `studio train` with the same parameters, each run in its own process, as a "

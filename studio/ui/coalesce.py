@@ -17,11 +17,11 @@ from studio.engine.events import TERMINAL, Event, Progress, SampleEvent, Started
 # At most 10 deliveries a second: each one repaints progress, labels and the jobs list, and on a
 # 2-vCPU machine that painting (and the X server's) competes with training for the cores.
 INTERVAL = 0.1
-# While a model trains: 4 deliveries a second. Each one takes the GIL from the training thread
-# and repaints the progress bar (~0.9 ms, synchronously); the curves draw at their own pace, so a
+# While a model trains: 2 deliveries a second. Each one takes the GIL from the training thread
+# and repaints the progress bar (~1 ms, synchronously); the curves draw at their own pace, so a
 # faster progress bar shows nothing more. Measured: a 100 Hz Python timer on the UI thread alone
 # cost training ~5 % of its speed, mostly in GIL hand-overs, so fewer wake-ups matter.
-TRAINING_INTERVAL = 0.25
+TRAINING_INTERVAL = 0.5
 
 
 def _urgent(event: Event) -> bool:

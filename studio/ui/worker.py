@@ -6,7 +6,7 @@ Design (see docs/window.md and DESIGN.md "Measured on this machine"):
   the QThread object itself lives in the GUI thread, so slots connected to GUI-thread QObjects'
   methods run on the UI thread (PySide6 6.12 ran lambdas connected to a moved worker's signals in
   the worker thread: never connect lambdas here).
-- Events are coalesced by :class:`EventBuffer` and delivered at most every 100 ms (250 ms while a
+- Events are coalesced by :class:`EventBuffer` and delivered at most every 100 ms (500 ms while a
   model trains: see TRAINING_INTERVAL); a UI timer
   flushes what a slow job left pending, so the last events of a step never wait for the next one.
 - Torch is first imported here, by :meth:`prewarm`, right after the window shows.
@@ -143,7 +143,7 @@ class GpuWorker(QThread):
         return ended
 
     def flush_stale(self, force: bool = False) -> None:
-        # The timer follows the buffer's pace (4 Hz while a model trains): each tick takes the
+        # The timer follows the buffer's pace (2 Hz while a model trains): each tick takes the
         # GIL from the training thread, and ticks faster than deliveries can find nothing due.
         interval = int(self.buffer.interval * 1000)
         if self._flush_timer.interval() != interval:

@@ -38,13 +38,13 @@ if TYPE_CHECKING:
 # 5 Hz at most: live to the eye, and half the UI-thread (GIL) time of 10 Hz while a model trains.
 REDRAW_MS = 200
 # A frame (setData + painting the plots) holds the GIL from start to end, so the training thread,
-# and torch's threads with it, wait for it. Measured on 2 vCPUs in 3000-step runs that showed and
-# hid the curves every 1.5 s: 5 frames a second cost training ~8 %. Frames are paced to keep their
-# processor time under this share of one core. A frame here costs ~2-3 ms of redraw and as much
-# again of painting (until 2026-11 only the redraw was counted, and frames came ~4.5 times a
-# second); so about 2 frames a second on this machine. Cheap frames (a fast machine, a short
-# curve) still come 5 times a second.
-FRAME_BUDGET = 0.015
+# and torch's threads with it, wait for it. On 2 vCPUs a share of a core taken by the window's
+# thread cost training about 2.4 times that share of its speed (torch's two threads work in step,
+# so one of them waiting idles both). Frames are paced to keep their processor time under this
+# share of one core. A frame here costs ~3 ms of redraw and as much again of painting (until
+# 2026-11 only the redraw was counted, and frames came ~4.5 times a second), so about one frame a
+# second on this machine; cheap frames (a fast machine, a short curve) come up to 5 times a second.
+FRAME_BUDGET = 0.0075
 SLOWEST_MS = 1000  # never fewer than one frame a second
 # Plots made ahead, on idle, one per event-loop pass: a pyqtgraph PlotItem takes ~30 ms to build
 # (its menus and axes), ~65 ms each with a model training beside it. Built when the first
