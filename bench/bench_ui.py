@@ -108,6 +108,14 @@ class Lateness:
         return [late for when, late in self.samples if start <= when <= end]
 
 
+KINDS = ("headless", "window", "probed")  # the runs of each round
+
+
+def runs_of(rows: list, kind: str) -> list:
+    """The results of one kind of run ("headless", "window", "probed"), in round order."""
+    return [result for row_kind, result in rows if row_kind == kind]
+
+
 def percentiles(values: list[float]) -> dict:
     ordered = sorted(values)
     if not ordered:
@@ -122,13 +130,12 @@ def percentiles(values: list[float]) -> dict:
 def in_window(app, window, lateness: Lateness, data: Path, params: dict, probe: bool) -> dict:
     from PySide6.QtCore import QEventLoop
 
-    from studio.engine.events import Finished, Metric
+    from studio.engine.events import Finished
 
     view = window.train_view
     window.tabs.setCurrentWidget(view)
     view.dataset.path.setText(str(data))
     view.form.set_values(params)
-    times: list[float] = []
     done: list[object] = []
 
     def on_events(job_id: int, events: list) -> None:
@@ -159,7 +166,6 @@ def in_window(app, window, lateness: Lateness, data: Path, params: dict, probe: 
 
     run = find_run(window.session.home.runs, str(view.run_dir))
     times = [r["time"] for r in read_metrics(run.metrics_file)]
-    del Metric
     ticks = [(when, late) for when, late in lateness.samples if began <= when <= ended]
     worst = sorted(ticks, key=lambda t: t[1])[-3:]
     if not probe:
@@ -254,24 +260,18 @@ def main() -> int:
     rows = []
     pythonpath = os.pathsep.join([str(site), str(TEST_PLUGINS), os.environ.get("PYTHONPATH", "")])
     runs = {
-        "headless": lambda index: headless(
-            home, generator, data, params, f"headless-{index}", pythonpath
-        ),
-        "window": lambda _index: in_window(app, window, lateness, data, params, probe=False),
-        "probed": lambda _index: in_window(app, window, lateness, data, params, probe=True),
+        "headless": lambda i: headless(home, generator, data, params, f"headless-{i}", pythonpath),
+        "window": lambda _i: in_window(app, window, lateness, data, params, probe=False),
+        "probed": lambda _i: in_window(app, window, lateness, data, params, probe=True),
     }
     for index in range(args.rounds):
         # Every other round the window goes first: each kind of run follows each other kind as
         # often, so what one run leaves behind (a process just exited) does not favour a side.
-        order = (
-            ("headless", "window", "probed") if index % 2 == 0 else ("window", "probed", "headless")
-        )
+        order = KINDS if index % 2 == 0 else KINDS[1:] + KINDS[:1]
         done = {kind: runs[kind](index) for kind in order}
-        rows += [(kind, done[kind]) for kind in ("headless", "window", "probed")]
+        rows += [(kind, done[kind]) for kind in KINDS]
     window.close()
-    head = [r for kind, r in rows if kind == "headless"]
-    win = [r for kind, r in rows if kind == "window"]
-    probed = [r for kind, r in rows if kind == "probed"]
+    head, win, probed = (runs_of(rows, kind) for kind in KINDS)
     result = {
         "generator": generator,
         "steps": args.steps,
@@ -288,10 +288,10 @@ def main() -> int:
         "launch_shown_s_median": statistics.median(x["shown_s"] for x in launches),
         "launch_shown_s_all": [round(x["shown_s"], 3) for x in launches],
         "torch_imported_at_shown": any(x["torch_imported"] for x in launches),
-        "rounds": [(kind, r) for kind, r in rows],
+        "rounds": rows,
     }
     result["throughput_ratio"] = result["window_steps_per_s"] / result["headless_steps_per_s"]
-    # Each window run against the headless run just before it: slow drifts of the machine cancel.
+    # Each window run against its round's headless run: slow drifts of the machine cancel.
     result["pair_ratio_median"] = statistics.median(
         w["rate"] / h for h, w in zip(head, win, strict=True)
     )
@@ -346,10 +346,7 @@ def write_doc(result: dict, arguments: str) -> None:
         ),
         ("curve redraws while training", f"{result['curve_redraws_per_s']:.1f} per s", "≤ 10"),
     ]
-    rounds = result["rounds"]
-    head = [r for kind, r in rounds if kind == "headless"]
-    win = [r for kind, r in rounds if kind == "window"]
-    probed = [r for kind, r in rounds if kind == "probed"]
+    head, win, probed = (runs_of(result["rounds"], kind) for kind in KINDS)
     pairs = [
         f"{w['rate']:.1f} / {h:.1f} = {w['rate'] / h:.2f}x" for h, w in zip(head, win, strict=False)
     ]

@@ -13,18 +13,13 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
-from studio.ui.views.curves import CurvesView
+from ui_support import shown_curves
 
 FRAMES = 60
 
 
 def test_live_curves_leave_none_and_bools_alive(qtbot) -> None:
-    view = CurvesView()
-    qtbot.addWidget(view)
-    view.resize(800, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_curves(qtbot, 800, 400)
     view.set_total_steps(12 * (FRAMES + 5))
     rng = np.random.default_rng(0)
     step = 0

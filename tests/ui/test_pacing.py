@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ui_support import shown_curves
+
 from studio.engine.events import Progress
 from studio.ui.coalesce import INTERVAL, TRAINING_INTERVAL
 from studio.ui.views.curves import REDRAW_MS, SLOWEST_MS, CurvesView, frame_interval_ms
@@ -51,11 +53,7 @@ def test_training_deliveries_are_slower_than_generation(window, corpus, qtbot) -
 
 def test_a_frame_costs_its_redraw_and_its_paint(qtbot) -> None:
     """Pacing counts the painting a frame causes (most of its cost), not only the redraw."""
-    view = CurvesView()
-    qtbot.addWidget(view)
-    view.resize(700, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_curves(qtbot, 700, 400)
     paints: list[float] = []
     for step in range(1, 30):
         view.store.add(step, {"loss/train": 2.0 / step, "lr/lr": 1e-3})
@@ -68,11 +66,7 @@ def test_a_frame_costs_its_redraw_and_its_paint(qtbot) -> None:
 
 def test_a_long_curve_draws_about_two_points_per_pixel_column(qtbot) -> None:
     """Every point is kept, but a frame draws each pixel column's min and max, not 5000 points."""
-    view = CurvesView()
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_curves(qtbot, 600, 400)
     total = 5000
     view.set_total_steps(total)
     for step in range(1, total + 1):

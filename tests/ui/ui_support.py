@@ -7,3 +7,15 @@ def wait_job(qtbot, window, job_id: int, timeout: int = 60_000):
     """Wait for ``job_id`` to end (a GUI-thread signal) and return its terminal event."""
     qtbot.waitUntil(lambda: job_id in window.ended, timeout=timeout)
     return window.ended[job_id]
+
+
+def shown_curves(qtbot, width: int = 800, height: int = 400):
+    """A curves view on screen (exposed), of the given size."""
+    from studio.ui.views.curves import CurvesView
+
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
