@@ -32,9 +32,9 @@ from studio.api import GenerateRequest, RunContext  # noqa: E402
 from studio.engine import checkpoints as ckpt  # noqa: E402
 from studio.engine.events import Failed, Finished, Metric  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
-from studio.engine.library import resolve_checkpoint  # noqa: E402
-from studio.engine.plugins import load_plugins  # noqa: E402
-from studio.engine.training import TrainJob  # noqa: E402
+from studio.engine.plugins.host import load_plugins  # noqa: E402
+from studio.engine.store.library import resolve_checkpoint  # noqa: E402
+from studio.engine.train.job import TrainJob  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from report import DOC, write_section  # noqa: E402

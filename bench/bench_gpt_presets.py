@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from plugins.gpt import GPTGenerator  # noqa: E402
 from plugins.gpt.model import PRESETS  # noqa: E402
 from studio.api import DataReport, RunContext  # noqa: E402
-from studio.engine.batching import EpochSampler, default_collate, gather  # noqa: E402
-from studio.engine.loop_params import training_schema  # noqa: E402
+from studio.engine.train.batching import EpochSampler, default_collate, gather  # noqa: E402
+from studio.engine.train.loop_params import training_schema  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
 

@@ -42,7 +42,7 @@ from report import machine, write_section  # noqa: E402
 from studio.api import DataReport  # noqa: E402
 from studio.api.images import ImageSpec, load_image_folder  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
-from studio.engine.plugins import load_plugins  # noqa: E402
+from studio.engine.plugins.host import load_plugins  # noqa: E402
 
 SECTION = "GPU"
 

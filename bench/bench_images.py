@@ -51,9 +51,9 @@ from studio.api.images import ImageSpec, load_image_folder  # noqa: E402
 from studio.engine import checkpoints as ckpt  # noqa: E402
 from studio.engine.events import Failed, Finished, Metric  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
-from studio.engine.loop_params import training_schema  # noqa: E402
-from studio.engine.plugins import load_plugins  # noqa: E402
-from studio.engine.training import TrainJob  # noqa: E402
+from studio.engine.plugins.host import load_plugins  # noqa: E402
+from studio.engine.train.job import TrainJob  # noqa: E402
+from studio.engine.train.loop_params import training_schema  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
 SECTION = "Images (dcgan, vae)"
@@ -317,7 +317,7 @@ def render(figures: dict[str, Any], args: argparse.Namespace) -> str:
         lines.append(
             "DCGAN: the example's step runs in its own interpreter with glibc's defaults, before"
             " and after Studio's run. Studio's training job keeps freed heap memory for reuse"
-            " (`studio/engine/host_memory.py`); given the same setting"
+            " (`studio/engine/device/host_memory.py`); given the same setting"
             " (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`), the example's step took"
             f" {d['examples_same_allocator_s_per_iter']:.3f} s: Studio"
             f" {d['speedup_vs_same_allocator']:.2f}x of that."

@@ -69,7 +69,7 @@ def step_rate(times: list[float]) -> float:
 
 def headless(home, generator: str, data: Path, params: dict, name: str, pythonpath: str) -> float:
     """``studio train`` in a fresh process; steps/s from its metrics.jsonl, as for the window."""
-    from studio.engine.runs import find_run, read_metrics
+    from studio.engine.store.runs import find_run, read_metrics
 
     settings = [f"--set={key}={value}" for key, value in params.items() if key != "steps"]
     command = [sys.executable, "-m", "studio", "train", generator, "--data", str(data)]
@@ -162,7 +162,7 @@ def in_window(app, window, lateness: Lateness, data: Path, params: dict, probe: 
     lateness.timer.start()
     window.session.job_ended.disconnect(loop.quit)
     window.session.events.disconnect(on_events)
-    from studio.engine.runs import find_run, read_metrics
+    from studio.engine.store.runs import find_run, read_metrics
 
     run = find_run(window.session.home.runs, str(view.run_dir))
     times = [r["time"] for r in read_metrics(run.metrics_file)]

@@ -93,7 +93,7 @@ def examples_dcgan_process(
     """pytorch/examples' step in a fresh interpreter, as its own script runs: glibc's defaults.
 
     Studio's training job raises glibc's trim and mmap thresholds for its process (see
-    ``studio/engine/host_memory.py``), so the example is not timed in this process after it.
+    ``studio/engine/device/host_memory.py``), so the example is not timed in this process after it.
     With ``allocator`` the example gets the same setting (glibc's environment variables).
     """
     from studio.engine import host_memory  # Studio's setting, for the like-for-like run only

@@ -60,7 +60,7 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def host(plugin_site: Path):
     """A loaded plugin host with the test generators (and the built-ins)."""
-    from studio.engine.plugins import load_plugins
+    from studio.engine.plugins.host import load_plugins
 
     return load_plugins()
 

@@ -11,11 +11,11 @@ import pytest
 from support.entrypoints import studio_command
 
 from studio.api import CheckpointError
-from studio.engine import checkpoints as ckpt
-from studio.engine import state_io
 from studio.engine.events import Finished
-from studio.engine.library import resolve_checkpoint
-from studio.engine.training import TrainJob
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store import state_io
+from studio.engine.store.library import resolve_checkpoint
+from studio.engine.train.job import TrainJob
 
 
 @pytest.fixture

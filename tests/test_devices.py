@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from studio.api import StudioError
-from studio.engine.devices import describe_device, resolve_device
+from studio.engine.device.devices import describe_device, resolve_device
 
 
 def test_cpu_is_described_with_the_memory_the_app_holds() -> None:

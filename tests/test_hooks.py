@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 
 from studio.api import Generator, ImageSample, TextChunk, hookimpl
-from studio.engine.exporters import export
-from studio.engine.plugins import call_startup, load_plugins
+from studio.engine.plugins.exporters import export
+from studio.engine.plugins.host import call_startup, load_plugins
 
 
 def test_register_generators_collects_every_plugins_generators(host) -> None:

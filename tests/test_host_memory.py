@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 
-from studio.engine import host_memory
+from studio.engine.device import host_memory
 
 
 def test_keep_and_release() -> None:

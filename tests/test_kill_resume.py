@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from support.killing import interrupt_and_check, kill_and_resume
 
-from studio.engine.runs import find_run
+from studio.engine.store.runs import find_run
 
 KILLS = 20
 

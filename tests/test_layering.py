@@ -63,6 +63,25 @@ def test_imports_point_one_way(package: str, forbidden: tuple[str, ...]) -> None
     assert _violations(package, forbidden) == []
 
 
+@pytest.mark.parametrize("package", ["studio/ui", "studio/cli"])
+def test_window_and_command_line_use_the_engine_facade(package: str) -> None:
+    """The window and the command line reach the engine through ``studio.engine`` alone."""
+    reaching_in = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _modules(package)
+        for name in _imports(path)
+        if name.startswith("studio.engine.")
+    ]
+    assert reaching_in == []
+
+
+def test_engine_facade_exports_resolve() -> None:
+    import studio.engine as engine
+
+    missing = [name for name in engine.__all__ if not hasattr(engine, name)]
+    assert missing == []
+
+
 def test_studio_names_no_built_in_generator() -> None:
     offenders = []
     for path in _modules("studio"):
@@ -83,7 +102,7 @@ def _probe(code: str, env: dict[str, str]) -> str:
 
 def test_import_and_discovery_do_not_import_torch(env) -> None:
     code = (
-        "import sys, studio, studio.api, studio.engine.plugins as p;"
+        "import sys, studio, studio.api, studio.engine.plugins.host as p;"
         "assert 'torch' not in sys.modules, 'import';"
         "host = p.load_plugins();"
         "[g.describe() for g in host.generators.values()];"
@@ -107,8 +126,8 @@ def test_studio_plugins_command_does_not_import_torch(env) -> None:
 
 def test_engine_and_api_import_no_qt(env) -> None:
     code = (
-        "import sys, studio.api, studio.engine.training, studio.engine.generation,"
-        " studio.engine.plugins, studio.engine.library, studio.cli.commands;"
+        "import sys, studio.api, studio.engine.train.job, studio.engine.generation,"
+        " studio.engine.plugins.host, studio.engine.store.library, studio.cli.commands;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in"
         " ('PySide6', 'shiboken6', 'pyqtgraph', 'superqt')))"
     )

@@ -12,7 +12,7 @@ from support.broken_plugins import install_broken_plugins
 from support.entrypoints import studio_command, subprocess_env
 
 from studio.api import Generator, Param, Schema, StudioError, hookimpl
-from studio.engine.plugins import load_plugins
+from studio.engine.plugins.host import load_plugins
 from studio.engine.settings import Settings
 
 
@@ -103,7 +103,7 @@ def test_disable_list_persists_and_disabled_plugin_is_not_imported(
     )
     assert "testgen" in Settings.load(studio_home / "settings.json").disabled_plugins
     probe = (
-        "import sys; from studio.engine.plugins import load_plugins;"
+        "import sys; from studio.engine.plugins.host import load_plugins;"
         "from studio.engine.settings import Settings; from studio.engine.home import Home;"
         "h = load_plugins(Settings.load(Home.open().settings_file));"
         "print(h.records['testgen'].status, 'studio_testgen' in sys.modules)"
@@ -130,7 +130,7 @@ def test_disable_list_persists_and_disabled_plugin_is_not_imported(
 def test_hook_tracing_writes_calls_to_stderr(plugin_site, studio_home) -> None:
     env = subprocess_env(plugin_site, studio_home, STUDIO_TRACE_HOOKS="1")
     probe = (
-        "from studio.engine.plugins import load_plugins, call_startup; h = load_plugins();"
+        "from studio.engine.plugins.host import load_plugins, call_startup; h = load_plugins();"
         "call_startup(h, '/tmp'); h.manager.hook.startup(home='/tmp')"
     )
     result = subprocess.run(
@@ -179,7 +179,7 @@ class _StartupFails:
 
 
 def test_raising_startup_hook_marks_plugin_failed(plugin_site, tmp_path) -> None:
-    from studio.engine.plugins import call_startup
+    from studio.engine.plugins.host import call_startup
 
     host = load_plugins(extra=[("fragile", _StartupFails())])
     assert "startup-victim" in host.generators

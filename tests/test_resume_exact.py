@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from studio.engine import checkpoints as ckpt
-from studio.engine.batching import EpochSampler
 from studio.engine.events import Cancelled, Finished, Metric
-from studio.engine.runs import find_run, read_metrics
-from studio.engine.training import TrainJob
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.runs import find_run, read_metrics
+from studio.engine.train.batching import EpochSampler
+from studio.engine.train.job import TrainJob
 
 STEPS = 24
 # Dropout on, so resume is exact only if the random state is restored.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio.engine.events import Finished
 from studio.engine.generation import GenerateJob
-from studio.engine.training import TrainJob
+from studio.engine.train.job import TrainJob
 
 
 def test_train_then_generate(host, home, corpus, tmp_path) -> None:

@@ -235,7 +235,9 @@ class GPTGenerator(Generator):
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
-        from .data import read_corpus, split_tokens
+        from studio.api.text import read_corpus
+
+        from .data import split_tokens
         from .handles import block_size_for, tokenizer_for
 
         text = read_corpus(source, params["encoding"], report)

@@ -10,12 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import parse_assignments
-from studio.engine.events import Cancelled, Failed
-from studio.engine.home import Home
-from studio.engine.jobs import Job
-from studio.engine.plugins import PluginHost
-from studio.engine.session import open_session
-from studio.engine.settings import Settings
+from studio.engine import Cancelled, Failed, Home, Job, PluginHost, Settings, open_session
 
 from . import plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -61,7 +56,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     _home, _settings, host = _session()
-    from studio.engine.loop_params import training_schema
+    from studio.engine import training_schema
 
     generator = host.generator(args.generator)
     schemas = {"generate": generator.generate_params, "train": training_schema(generator)}
@@ -120,7 +115,7 @@ def run_job(job: Job, printer: EventPrinter | None = None) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     home, _settings, host = _session()
-    from studio.engine.generation import GenerateJob
+    from studio.engine import GenerateJob
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +137,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     home, _settings, host = _session()
-    from studio.engine.training import TrainJob
+    from studio.engine import TrainJob
 
     params: dict[str, Any] = parse_assignments(args.set)
     if args.steps is not None:
@@ -161,13 +156,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     home, _settings, host = _session()
-    from studio.engine.training import TrainJob
+    from studio.engine import TrainJob
 
     return run_job(TrainJob(host, home, resume=args.run, extra_steps=args.steps))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from studio.engine.runs import list_runs
+    from studio.engine import list_runs
 
     runs = [run.summary() for run in list_runs(Home.open().runs)]
     if args.json:
@@ -184,7 +179,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from studio.engine.library import list_models
+    from studio.engine import list_models
 
     models = list_models(Home.open())
     if args.json:

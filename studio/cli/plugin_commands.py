@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _installer():
-    from studio.engine.home import Home
-    from studio.engine.plugin_install import PluginInstaller
+    from studio.engine import Home, PluginInstaller
 
     return PluginInstaller(Home.open().root)
 

@@ -8,7 +8,7 @@ import time
 from typing import TextIO
 
 from studio.api import TextChunk
-from studio.engine.events import (
+from studio.engine import (
     Cancelled,
     CheckpointSaved,
     Event,

@@ -1,5 +1,91 @@
 """The engine: jobs, runs, checkpoints, datasets and plugins. No Qt here, ever.
 
 The window, the command line and the tests drive it the same way: a job is a Python object whose
-``run`` yields events.
+``run`` yields events. This module is the engine's front door: ``studio.ui`` and ``studio.cli``
+import from here only (tests/test_layering.py checks it), so the subpackages can change shape
+without the window or the command line noticing.
+
+    session, home, settings     opening Studio: the library folder, the user's settings, plugins
+    events, jobs, generation    what every job yields; generating; checking a dataset
+    train/                      the training job, its loop, loop parameters, batching, seeding
+    store/                      atomic writes, checkpoints, trainer state, runs, the model library
+    plugins/                    the plugin host, plugin health, fallback exporters, install/
+    device/                     choosing a device, host memory during jobs, warming torch up
+
+Nothing here imports torch at import time; jobs import it when they run.
 """
+
+from studio.engine.datacheck import DataCheckJob
+from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
+from studio.engine.device.warmup import prewarm
+from studio.engine.events import (
+    TERMINAL,
+    Cancelled,
+    CheckpointSaved,
+    Event,
+    Failed,
+    Finished,
+    Log,
+    Metric,
+    Progress,
+    SampleEvent,
+    Started,
+)
+from studio.engine.generation import GenerateJob
+from studio.engine.home import Home
+from studio.engine.jobs import Job, describe_failure
+from studio.engine.plugins.health import FAILURE_LIMIT
+from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
+from studio.engine.plugins.install.installer import InstallResult, PluginInstaller
+from studio.engine.session import Session, open_session, start_plugins
+from studio.engine.settings import Settings
+from studio.engine.store.atomic import read_json, write_json
+from studio.engine.store.checkpoints import newest_valid
+from studio.engine.store.library import list_models
+from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
+from studio.engine.train.job import TrainJob
+from studio.engine.train.loop_params import training_schema
+
+__all__ = [
+    "APPROVAL_NOTICE",
+    "DEVICE_CHOICES",
+    "FAILURE_LIMIT",
+    "TERMINAL",
+    "Cancelled",
+    "CheckpointSaved",
+    "DataCheckJob",
+    "Event",
+    "Failed",
+    "Finished",
+    "GenerateJob",
+    "Home",
+    "InstallResult",
+    "Job",
+    "Log",
+    "Metric",
+    "PluginHost",
+    "PluginInstaller",
+    "PluginRecord",
+    "Progress",
+    "Run",
+    "SampleEvent",
+    "Session",
+    "Settings",
+    "Started",
+    "TrainJob",
+    "describe_device",
+    "describe_failure",
+    "find_run",
+    "list_models",
+    "list_runs",
+    "load_plugins",
+    "newest_valid",
+    "open_session",
+    "prewarm",
+    "read_json",
+    "read_metrics",
+    "resolve_device",
+    "start_plugins",
+    "training_schema",
+    "write_json",
+]

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import DataError, DataReport
-
-from .events import Event, Finished, Started
-from .home import Home
-from .jobs import Job
-from .loop_params import training_schema
-from .plugins import PluginHost
+from studio.engine.events import Event, Finished, Started
+from studio.engine.home import Home
+from studio.engine.jobs import Job
+from studio.engine.plugins.host import PluginHost
+from studio.engine.train.loop_params import training_schema
 
 
 def check_data(

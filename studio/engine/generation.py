@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import GenerateRequest, ImageSample, RunContext, TextChunk
-
-from . import checkpoints as ckpt
-from .devices import free_memory, resolve_device
-from .events import Event, Finished, Log, Progress, SampleEvent, Started
-from .exporters import export
-from .home import Home
-from .jobs import Job
-from .library import resolve_checkpoint
-from .loop_params import training_schema
-from .plugins import PluginHost
-from .seeding import seed_everything
+from studio.engine.device.devices import free_memory, resolve_device
+from studio.engine.events import Event, Finished, Log, Progress, SampleEvent, Started
+from studio.engine.home import Home
+from studio.engine.jobs import Job
+from studio.engine.plugins.exporters import export
+from studio.engine.plugins.host import PluginHost
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.library import resolve_checkpoint
+from studio.engine.train.loop_params import training_schema
+from studio.engine.train.seeding import seed_everything
 
 
 class GenerateJob(Job):

@@ -8,8 +8,7 @@ import traceback
 from collections.abc import Iterator
 
 from studio.api import StudioError
-
-from .events import Cancelled, Event, Failed, Log, Progress
+from studio.engine.events import Cancelled, Event, Failed, Log, Progress
 
 
 class CancelToken:
@@ -74,7 +73,7 @@ class Job:
 
 def describe_failure(error: BaseException) -> Failed:
     """A Failed event with an actionable message; out-of-memory gets advice, not a traceback."""
-    from .devices import is_out_of_memory
+    from studio.engine.device.devices import is_out_of_memory
 
     details = "".join(traceback.format_exception(error))
     if is_out_of_memory(error):

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .home import Home
-from .plugins import PluginHost, call_startup, load_plugins
-from .settings import Settings
+from studio.engine.home import Home
+from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
+from studio.engine.settings import Settings
 
 
 @dataclass

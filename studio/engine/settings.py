@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import read_json, write_json
+from studio.engine.store.atomic import read_json, write_json
 
 
 @dataclass

@@ -29,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Studio")
     _use_library_folder(QSettings)
 
-    from studio.engine.home import Home
-    from studio.engine.settings import Settings
+    from studio.engine import Home, Settings
 
     from .startup import begin_start, end_start
 
@@ -79,7 +78,7 @@ def build_window(home, settings):
     """Load plugins, make the session and the main window (not shown). Used by tests too."""
     from PySide6.QtWidgets import QApplication
 
-    from studio.engine.session import start_plugins
+    from studio.engine import start_plugins
 
     from . import pyside_fix
     from .main_window import MainWindow

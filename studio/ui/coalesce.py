@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 
 from studio.api import TextChunk
-from studio.engine.events import TERMINAL, Event, Progress, SampleEvent, Started
+from studio.engine import TERMINAL, Event, Progress, SampleEvent, Started
 
 # At most 10 deliveries a second: each one repaints progress, labels and the jobs list, and on a
 # 2-vCPU machine that painting (and the X server's) competes with training for the cores.

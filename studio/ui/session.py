@@ -12,14 +12,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from studio.engine.datacheck import DataCheckJob
-from studio.engine.events import TERMINAL, Event
-from studio.engine.generation import GenerateJob
-from studio.engine.home import Home
-from studio.engine.jobs import Job
-from studio.engine.plugins import PluginHost
-from studio.engine.settings import Settings
-from studio.engine.training import TrainJob
+from studio.engine import (
+    TERMINAL,
+    DataCheckJob,
+    Event,
+    GenerateJob,
+    Home,
+    Job,
+    PluginHost,
+    Settings,
+    TrainJob,
+)
 
 from .worker import GpuWorker
 

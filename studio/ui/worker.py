@@ -26,9 +26,8 @@ from typing import Any
 
 from PySide6.QtCore import QThread, QTimer, Signal
 
-from studio.engine.events import Cancelled, Failed
-from studio.engine.jobs import Job, describe_failure
-from studio.engine.warmup import prewarm as prewarm_torch
+from studio.engine import Cancelled, Failed, Job, describe_failure
+from studio.engine import prewarm as prewarm_torch
 
 from .coalesce import INTERVAL, TRAINING_INTERVAL, EventBuffer
 
@@ -68,7 +67,7 @@ class GpuWorker(QThread):
     delivered = Signal(object)
     #: "idle", "warming", "running" — for the status bar.
     state_changed = Signal(str)
-    #: the device's name and memory in use (studio.engine.devices.describe_device).
+    #: the device's name and memory in use (studio.engine.device.devices.describe_device).
     device_changed = Signal(dict)
     #: (job id, title) when a job is queued.
     queued = Signal(int, str)
@@ -229,7 +228,7 @@ class GpuWorker(QThread):
     def _report_device(self) -> None:
         if "torch" not in sys.modules:
             return
-        from studio.engine.devices import describe_device, resolve_device
+        from studio.engine import describe_device, resolve_device
 
         try:
             info = describe_device(resolve_device(self.device_choice))

@@ -8,7 +8,7 @@ import torch
 from plugins.gpt import GPTGenerator
 from plugins.gpt.sampling import SamplingOptions, StopFilter, generate_text
 from studio.api import GenerateRequest, RunContext, TextChunk
-from studio.engine.loop_params import training_schema
+from studio.engine.train.loop_params import training_schema
 
 CPU = torch.device("cpu")
 

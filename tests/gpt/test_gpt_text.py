@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.gpt.data import read_corpus, split_tokens
+from plugins.gpt.data import split_tokens
 from plugins.gpt.tokenizer import (
     BPETokenizer,
     ByteTokenizer,
@@ -16,6 +16,7 @@ from plugins.gpt.tokenizer import (
     load_tokenizer,
 )
 from studio.api import DataError, DataReport, ParamError
+from studio.api.text import read_corpus
 
 MIXED = "Ça va très bien. 春眠不觉晓，処処啼鳥を聞く。 Ünïcödé — emoji 🙂👩‍👩‍👧 mixed: aé中🙂\n"
 

@@ -11,10 +11,10 @@ import torch
 from support.entrypoints import studio_command
 
 from studio.api import DataError, DataReport, GenerateRequest, RunContext
-from studio.engine import checkpoints as ckpt
 from studio.engine.events import Failed, Finished, Log, Metric, SampleEvent
-from studio.engine.loop_params import training_schema
-from studio.engine.training import TrainJob
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.train.job import TrainJob
+from studio.engine.train.loop_params import training_schema
 
 MULTILINGUAL = (
     "The moon is bright tonight. La lune est très belle ce soir. 今夜は月が綺麗ですね。"
@@ -201,7 +201,7 @@ def test_command_line_train_then_generate(env, multilingual, tmp_path) -> None:
 def test_resume_is_exact_with_dropout(host, home, multilingual) -> None:
     from safetensors.torch import load_file
 
-    from studio.engine.runs import find_run
+    from studio.engine.store.runs import find_run
 
     params = {
         **TINY,

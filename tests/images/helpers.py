@@ -11,7 +11,7 @@ from PIL import Image
 
 from studio.engine.events import Finished
 from studio.engine.generation import GenerateJob
-from studio.engine.training import TrainJob
+from studio.engine.train.job import TrainJob
 
 
 def train(host, home, generator: str, data: Path, **params: Any) -> dict[str, Any]:

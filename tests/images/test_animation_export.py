@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from studio.api import ImageSample
-from studio.engine.exporters import export
+from studio.engine.plugins.exporters import export
 
 
 @pytest.mark.parametrize("kind", ["gif", "webp"])

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.engine.checkpoints import read_checkpoint
 from studio.engine.events import Failed
-from studio.engine.training import TrainJob
+from studio.engine.store.checkpoints import read_checkpoint
+from studio.engine.train.job import TrainJob
 
 from .corpus import write_folder
 from .helpers import generate, metrics, pixels, pngs, series, train

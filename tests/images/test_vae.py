@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.engine.checkpoints import read_checkpoint
+from studio.engine.store.checkpoints import read_checkpoint
 
 from .corpus import write_folder
 from .helpers import generate, metrics, pixels, pngs, series, train
@@ -192,7 +192,7 @@ def test_conv_activation_defaults_to_silu_and_old_configs_keep_relu() -> None:
 
     from plugins.vae import VAE
     from plugins.vae.model import build
-    from studio.engine.loop_params import training_schema
+    from studio.engine.train.loop_params import training_schema
 
     params = training_schema(VAE()).validate({"resolution": 16, "latent": 4, "width": 4})
     config = VAE()._config(params)

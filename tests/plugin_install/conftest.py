@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from install_support import PROJECTS, write_project
 
-from studio.engine.plugin_resolve import pip
+from studio.engine.plugins.install.resolve import pip
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def _forget_plugin_sites():
     yield
     import importlib
 
-    from studio.engine import plugin_site
+    from studio.engine.plugins.install import site as plugin_site
 
     for site in plugin_site._active:
         if site in sys.path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from install_support import EXAMPLE
 
-from studio.engine.plugin_resolve import pip
+from studio.engine.plugins.install.resolve import pip
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from install_support import app_environment, tree_state, wheel_folder, write_pro
 
 from studio.api import StudioError
 from studio.engine.home import Home
-from studio.engine.plugin_install import InstallRefused, PluginInstaller
-from studio.engine.plugins import load_plugins
+from studio.engine.plugins.host import load_plugins
+from studio.engine.plugins.install.installer import InstallRefused, PluginInstaller
 from studio.engine.settings import Settings
 
 
@@ -167,7 +167,7 @@ def test_command_line_dry_run_changes_nothing_and_snapshots_list_changes(
 
 
 def test_uninstall_never_deletes_outside_the_plugin_site(tmp_path: Path) -> None:
-    from studio.engine.plugin_site import distributions, remove_distribution
+    from studio.engine.plugins.install.site import distributions, remove_distribution
 
     site = tmp_path / "site"
     info = site / "evil-1.0.dist-info"

@@ -12,8 +12,8 @@ from studio.api import Generator, ModelHandle, Param, Schema, TextChunk, hookimp
 from studio.engine.events import Failed, Finished, Log, SampleEvent
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
-from studio.engine.plugin_health import FAILURE_LIMIT
-from studio.engine.plugins import load_plugins
+from studio.engine.plugins.health import FAILURE_LIMIT
+from studio.engine.plugins.host import load_plugins
 from studio.engine.settings import Settings
 
 
@@ -105,7 +105,7 @@ def test_a_working_plugin_is_not_counted(flaky_host, home: Home, tmp_path: Path)
 
 
 def test_failed_resumes_count_too(home: Home, plugin_site: Path, corpus: Path) -> None:
-    from studio.engine.training import TrainJob
+    from studio.engine.train.job import TrainJob
 
     host = load_plugins(Settings.load(home.settings_file))
     params = {"steps": 6, "checkpoint_every": 2, "fail_at_step": 3, "context": 8, "hidden": 16}

@@ -13,7 +13,7 @@ from install_support import wheel_folder
 from studio.api import hookimpl
 from studio.engine.events import Failed
 from studio.engine.home import Home
-from studio.engine.plugins import load_plugins
+from studio.engine.plugins.host import load_plugins
 from studio.engine.settings import Settings
 
 

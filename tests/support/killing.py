@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.engine import checkpoints as ckpt
-from studio.engine.runs import read_metrics
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.runs import read_metrics
 
 from .entrypoints import studio_command
 
@@ -105,7 +105,7 @@ def kill_and_resume(
 def _check_newest_loads(folder: Path, report: KillReport) -> None:
     import torch
 
-    from studio.engine.plugins import load_plugins
+    from studio.engine.plugins.host import load_plugins
 
     newest = ckpt.newest_valid(folder)
     if newest is None:

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from ui_support import wait_job
 
 from studio.engine.events import Cancelled, Finished
-from studio.engine.runs import find_run, read_metrics
+from studio.engine.store.runs import find_run, read_metrics
 
 
 def _set(form, name: str, value) -> None:

@@ -12,8 +12,8 @@ import studio_charlstm
 from studio.engine.events import Failed, Finished, Metric, SampleEvent
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
-from studio.engine.plugins import load_plugins
-from studio.engine.training import TrainJob
+from studio.engine.plugins.host import load_plugins
+from studio.engine.train.job import TrainJob
 
 TINY = {"seq_len": 16, "embed": 8, "hidden": 32, "layers": 1, "batch_size": 8, "lr": 0.01}
 TEXT = "the quick brown fox jumps over the lazy dog.\n" * 30

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.engine.atomic import read_json, write_json
+from studio.engine import read_json, write_json
 
 HISTORY_FILE = "history.json"
 # Enough to be useful, small enough to rewrite atomically after every generation.

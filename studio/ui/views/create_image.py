@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import ImageSample, ParamError
-from studio.engine.events import Event, Progress, SampleEvent
+from studio.engine import Event, Progress, SampleEvent
 
 from ..session import Session
 from .gallery import Gallery, GalleryItem, to_qimage

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import ParamError, TextChunk
-from studio.engine.events import Event, Finished, SampleEvent
+from studio.engine import Event, Finished, SampleEvent
 
 from ..models.history import HistoryEntry, PromptHistory
 from ..session import Session

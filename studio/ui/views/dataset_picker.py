@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.engine.events import Event, Failed, Finished
+from studio.engine import Event, Failed, Finished
 
 from ..session import Session
 from .job_binding import JobView

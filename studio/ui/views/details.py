@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from studio.engine.events import Failed
+from studio.engine import Failed
 
 
 def failure_box(parent: QWidget | None, title: str, failure: Failed) -> QMessageBox:

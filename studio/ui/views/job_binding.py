@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from studio.engine.events import TERMINAL, Event, Failed
+from studio.engine import TERMINAL, Event, Failed
 
 from ..session import Session
 from .details import failure_box

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.events import Cancelled, Failed, Finished, Progress, Started
+from studio.engine import Cancelled, Failed, Finished, Progress, Started
 
 from ..eta import format_eta
 from ..session import Session

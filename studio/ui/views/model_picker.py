@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox
 
-from studio.engine.library import list_models
+from studio.engine import list_models
 
 from ..session import Session
 

@@ -23,9 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.plugin_health import FAILURE_LIMIT
-from studio.engine.plugin_install import InstallResult, PluginInstaller
-from studio.engine.plugins import APPROVAL_NOTICE, PluginHost, PluginRecord
+from studio.engine import (
+    APPROVAL_NOTICE,
+    FAILURE_LIMIT,
+    InstallResult,
+    PluginHost,
+    PluginInstaller,
+    PluginRecord,
+)
 
 FULL_RIGHTS = (
     "Plugins run with your full rights: they can read and change your files. Install only "

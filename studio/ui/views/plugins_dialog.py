@@ -16,9 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.engine.plugin_install import PluginInstaller
-from studio.engine.plugins import PluginHost
-from studio.engine.settings import Settings
+from studio.engine import PluginHost, PluginInstaller, Settings
 
 from .plugin_install_panel import PluginInstallPanel
 

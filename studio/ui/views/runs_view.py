@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.runs import list_runs, read_metrics
+from studio.engine import list_runs, read_metrics
 
 from ..models.curves import CurveStore
 from ..session import Session

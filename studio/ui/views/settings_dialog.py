@@ -16,8 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.devices import DEVICE_CHOICES
-from studio.engine.settings import Settings
+from studio.engine import DEVICE_CHOICES, Settings
 
 from ..theme import THEMES
 

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import ImageSample, ParamError, TextChunk
-from studio.engine.checkpoints import newest_valid
-from studio.engine.events import (
+from studio.engine import (
     Cancelled,
     CheckpointSaved,
     Event,
@@ -33,9 +32,11 @@ from studio.engine.events import (
     Progress,
     SampleEvent,
     Started,
+    find_run,
+    newest_valid,
+    read_metrics,
+    training_schema,
 )
-from studio.engine.loop_params import training_schema
-from studio.engine.runs import find_run, read_metrics
 
 from ..eta import format_eta
 from ..models.curves import CurveStore

@@ -24,16 +24,15 @@ from typing import Any, Literal
 import pluggy
 
 from studio.api import API_VERSION, Generator, StudioError, hookspecs, is_compatible
-
-from .plugin_health import PluginHealth
-from .plugin_site import activate as activate_plugin_site
-from .settings import Settings
+from studio.engine.plugins.health import PluginHealth
+from studio.engine.plugins.install.site import activate as activate_plugin_site
+from studio.engine.settings import Settings
 
 ENTRY_POINT_GROUP = "studio.plugins"
 # The distribution that ships Studio and its built-in plugins.
 BUILTIN_DISTRIBUTION = "studio"
 # Studio's own fallback implementations, registered like datasette's default plugins.
-CORE_PLUGINS = ("studio.engine.exporters",)
+CORE_PLUGINS = ("studio.engine.plugins.exporters",)
 
 APPROVAL_NOTICE = (
     "installed but not enabled: plugins run with your full rights, so Studio does not import a "

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.api import StudioError
-
-from .plugin_site import normalize
+from studio.engine.plugins.install.site import normalize
 
 # Never upgraded, downgraded or removed by a plugin: the app is built and tested against these.
 PROTECTED = frozenset(
@@ -169,7 +168,7 @@ def _tail(text: str, lines: int = 12) -> str:
 
 def installed_view(site: Path, skip: set[str], into: Path) -> Path:
     """Copy the dist-info folders of ``site`` (minus ``skip``) into ``into`` for the dry run."""
-    from .plugin_site import dist_info_folder, distributions
+    from studio.engine.plugins.install.site import dist_info_folder, distributions
 
     into.mkdir(parents=True, exist_ok=True)
     for name, dist in distributions(site).items():

@@ -13,21 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import DataError, DataReport, Generator, ModelHandle, RunContext, StudioError
-
-from . import checkpoints as ckpt
-from . import host_memory
-from .batching import EpochSampler, default_collate, gather, to_device
-from .devices import describe_device, free_memory, resolve_device
-from .events import CheckpointSaved, Event, Finished, Log, Metric, SampleEvent, Started
-from .exporters import export
-from .fingerprint import data_fingerprint
-from .home import Home
-from .jobs import Job, JobCancelled, ProgressClock
-from .library import publish_model, resolve_checkpoint
-from .loop_params import training_schema
-from .plugins import PluginHost
-from .runs import MetricsLog, Run, create_run, find_run, truncate_metrics
-from .seeding import capture_rng, preserved_rng, restore_rng, seed_everything
+from studio.engine.device import host_memory
+from studio.engine.device.devices import describe_device, free_memory, resolve_device
+from studio.engine.events import CheckpointSaved, Event, Finished, Log, Metric, SampleEvent, Started
+from studio.engine.home import Home
+from studio.engine.jobs import Job, JobCancelled, ProgressClock
+from studio.engine.plugins.exporters import export
+from studio.engine.plugins.host import PluginHost
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.library import publish_model, resolve_checkpoint
+from studio.engine.store.runs import MetricsLog, Run, create_run, find_run, truncate_metrics
+from studio.engine.train.batching import EpochSampler, default_collate, gather, to_device
+from studio.engine.train.fingerprint import data_fingerprint
+from studio.engine.train.loop_params import training_schema
+from studio.engine.train.seeding import capture_rng, preserved_rng, restore_rng, seed_everything
 
 
 class TrainJob(Job):

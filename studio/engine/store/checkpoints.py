@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.api import CheckpointError, Generator, ModelHandle
-
-from . import state_io
-from .atomic import fsync_dir, fsync_tree
+from studio.engine.store import state_io
+from studio.engine.store.atomic import fsync_dir, fsync_tree
 
 if TYPE_CHECKING:
     import torch

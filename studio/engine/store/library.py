@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import CheckpointError
-
-from .checkpoints import (
+from studio.engine.home import Home
+from studio.engine.store.checkpoints import (
     MANIFEST,
     Checkpoint,
     list_checkpoints,
@@ -17,8 +17,7 @@ from .checkpoints import (
     read_checkpoint,
     refuse_pickle,
 )
-from .home import Home
-from .runs import RUN_FILE, list_runs, open_run
+from studio.engine.store.runs import RUN_FILE, list_runs, open_run
 
 
 def resolve_checkpoint(home: Home, reference: str | Path) -> Checkpoint:

@@ -18,11 +18,11 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .events import Event, Failed, Log
+from studio.engine.events import Event, Failed, Log
 
 if TYPE_CHECKING:
-    from .plugins import PluginHost
-    from .settings import Settings
+    from studio.engine.plugins.host import PluginHost
+    from studio.engine.settings import Settings
 
 FAILURE_LIMIT = 3
 

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import StudioError
-
-from .atomic import read_json, write_json
-from .settings import Settings
+from studio.engine.settings import Settings
+from studio.engine.store.atomic import read_json, write_json
 
 KEEP = 10
 PLUGIN_KEYS = ("disabled_plugins", "approved_plugins")

@@ -7,8 +7,7 @@ model's and optimiser's. Together they are the full training schema the window a
 from __future__ import annotations
 
 from studio.api import Generator, Param, Schema
-
-from .devices import DEVICE_CHOICES
+from studio.engine.device.devices import DEVICE_CHOICES
 
 LOOP_PARAMS = Schema(
     [

@@ -14,8 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from studio.api import StudioError
-
-from . import host_memory
+from studio.engine.device import host_memory
 
 if TYPE_CHECKING:
     import torch

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import StudioError
-
-from . import plugin_snapshots as snapshots
-from .plugin_resolve import (
+from studio.engine.plugins.install import snapshots
+from studio.engine.plugins.install.resolve import (
     InstallRefused,
     Planned,
     build_wheel,
@@ -30,7 +29,7 @@ from .plugin_resolve import (
     installed_view,
     pip,
 )
-from .plugin_site import (
+from studio.engine.plugins.install.site import (
     app_distributions,
     distributions,
     normalize,
@@ -39,7 +38,7 @@ from .plugin_site import (
     site_folder,
     write_manifest,
 )
-from .settings import Settings
+from studio.engine.settings import Settings
 
 __all__ = ["InstallRefused", "InstallResult", "PluginInstaller"]
 
@@ -86,7 +85,7 @@ class PluginInstaller:
         for dist, entry in manifest.items():
             if name in entry.get("plugins", []):
                 return dist, entry
-        from .plugins import _entry_points
+        from studio.engine.plugins.host import _entry_points
 
         if any(ep.name == name for ep in _entry_points()):
             raise StudioError(
@@ -283,6 +282,6 @@ def _wheel_entry_points(wheel: Path) -> list[str]:
         parser = configparser.ConfigParser(delimiters=("=",))
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         parser.read_string(archive.read(names[0]).decode("utf-8"))
-    from .plugins import ENTRY_POINT_GROUP
+    from studio.engine.plugins.host import ENTRY_POINT_GROUP
 
     return sorted(parser[ENTRY_POINT_GROUP]) if parser.has_section(ENTRY_POINT_GROUP) else []

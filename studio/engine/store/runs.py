@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import StudioError
-
-from .atomic import read_json, write_json
-from .checkpoints import list_checkpoints
+from studio.engine.store.atomic import read_json, write_json
+from studio.engine.store.checkpoints import list_checkpoints
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
@@ -184,6 +183,6 @@ def read_metrics(path: Path) -> Iterator[dict[str, Any]]:
 def truncate_metrics(path: Path, last_step: int) -> None:
     """Keep only lines up to ``last_step``: a resumed run logs the later steps again."""
     kept = [r for r in read_metrics(path) if r["step"] <= last_step]
-    from .atomic import write_bytes
+    from studio.engine.store.atomic import write_bytes
 
     write_bytes(path, "".join(json.dumps(r) + "\n" for r in kept).encode("utf-8"))

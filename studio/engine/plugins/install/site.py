@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .atomic import read_json, write_json
+from studio.engine.store.atomic import read_json, write_json
 
 MANIFEST = "studio-manifest.json"
 

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.api import ImageSample, TextChunk, hookimpl
-
-from .atomic import write_bytes, write_json
+from studio.engine.store.atomic import write_bytes, write_json
 
 if TYPE_CHECKING:
-    from .plugins import PluginHost
+    from studio.engine.plugins.host import PluginHost
 
 STUDIO_API_VERSION = 1
 

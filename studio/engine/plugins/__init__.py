@@ -1,0 +1,1 @@
+"""Plugins: the host that loads them, their health, Studio's fallback exporters, and installing."""

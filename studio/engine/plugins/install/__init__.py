@@ -1,0 +1,1 @@
+"""Installing plugins offline: wheels and folders, resolving, the plugin site, snapshots."""

@@ -1,0 +1,1 @@
+"""Training: the job and its loop, loop parameters, batching, seeding, data fingerprints."""
