@@ -10,16 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import parse_assignments
-from studio.engine import Cancelled, Failed, Home, Job, PluginHost, Settings, open_session
+from studio.engine import Cancelled, Failed, Home, Job, Session, Settings, open_session
 
 from . import plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .progress import EventPrinter
 
 
-def _session() -> tuple[Home, Settings, PluginHost]:
-    session = open_session()
-    return session.home, session.settings, session.host
+def _session(args: argparse.Namespace) -> Session:
+    return open_session(safe_mode=getattr(args, "safe_mode", False))
 
 
 def _print_json(data: Any) -> None:
@@ -28,7 +27,7 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    _home, _settings, host = _session()
+    host = _session(args).host
     if args.json:
         _print_json(
             {
@@ -55,7 +54,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    _home, _settings, host = _session()
+    host = _session(args).host
     from studio.engine import training_schema
 
     generator = host.generator(args.generator)
@@ -114,14 +113,10 @@ def run_job(job: Job, printer: EventPrinter | None = None) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    home, _settings, host = _session()
-    from studio.engine import GenerateJob
-
+    session = _session(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    job = GenerateJob(
-        host,
-        home,
+    job = session.generate_job(
         args.generator,
         model=args.model,
         prompt=args.prompt,
@@ -136,15 +131,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    home, _settings, host = _session()
-    from studio.engine import TrainJob
-
+    session = _session(args)
     params: dict[str, Any] = parse_assignments(args.set)
     if args.steps is not None:
         params["steps"] = args.steps
-    job = TrainJob(
-        host,
-        home,
+    job = session.train_job(
         args.generator,
         data=args.data,
         params=params,
@@ -155,10 +146,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    home, _settings, host = _session()
-    from studio.engine import TrainJob
-
-    return run_job(TrainJob(host, home, resume=args.run, extra_steps=args.steps))
+    return run_job(_session(args).resume_job(args.run, extra_steps=args.steps))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ failed, 2 bad input or usage, 130 cancelled with Ctrl+C (after a checkpoint was 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -74,10 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.safe_mode:
-        os.environ["STUDIO_SAFE_MODE"] = "1"
+    from studio.engine import safe_mode_requested
+
+    args.safe_mode = args.safe_mode or safe_mode_requested()
     if args.command is None:
-        return open_window()
+        return open_window(args.safe_mode)
     from . import commands
 
     handler = getattr(commands, f"cmd_{args.command}")
@@ -102,7 +102,7 @@ def fail(args: argparse.Namespace, error: BaseException, code: int) -> int:
     return code
 
 
-def open_window() -> int:
+def open_window(safe_mode: bool = False) -> int:
     try:
         from studio.ui.app import main as window_main
     except ImportError:
@@ -111,7 +111,7 @@ def open_window() -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return window_main()
+    return window_main(safe_mode=safe_mode)
 
 
 if __name__ == "__main__":

@@ -34,10 +34,10 @@ from studio.engine.events import (
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.jobs import Job, describe_failure
-from studio.engine.plugins.health import FAILURE_LIMIT
+from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
 from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
 from studio.engine.plugins.install.installer import InstallResult, PluginInstaller
-from studio.engine.session import Session, open_session, start_plugins
+from studio.engine.session import Session, open_session, safe_mode_requested, start_plugins
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
@@ -63,6 +63,7 @@ __all__ = [
     "Job",
     "Log",
     "Metric",
+    "PluginHealth",
     "PluginHost",
     "PluginInstaller",
     "PluginRecord",
@@ -85,6 +86,7 @@ __all__ = [
     "read_json",
     "read_metrics",
     "resolve_device",
+    "safe_mode_requested",
     "start_plugins",
     "training_schema",
     "write_json",

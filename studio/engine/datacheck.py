@@ -15,6 +15,7 @@ from studio.api import DataError, DataReport
 from studio.engine.events import Event, Finished, Started
 from studio.engine.home import Home
 from studio.engine.jobs import Job
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.train.loop_params import training_schema
 
@@ -44,8 +45,10 @@ class DataCheckJob(Job):
         generator_id: str,
         source: Path,
         params: dict[str, Any] | None = None,
+        *,
+        health: PluginHealth | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(health)
         self.host, self.home = host, home
         self.generator_id, self.source, self.params = generator_id, Path(source), params
         self.title = f"Check data {self.source.name}"

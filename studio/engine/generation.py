@@ -14,6 +14,7 @@ from studio.engine.events import Event, Finished, Log, Progress, SampleEvent, St
 from studio.engine.home import Home
 from studio.engine.jobs import Job
 from studio.engine.plugins.exporters import export
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.library import resolve_checkpoint
@@ -40,8 +41,9 @@ class GenerateJob(Job):
         inputs: list[Path] | None = None,
         out_dir: Path | None = None,
         device: str = "auto",
+        health: PluginHealth | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(health)
         self.host = host
         self.home = home
         self.generator_id = generator_id

@@ -54,3 +54,37 @@ class Home:
     @property
     def settings_file(self) -> Path:
         return self.root / "settings.json"
+
+    # -- plugin state ---------------------------------------------------------------------------
+
+    @property
+    def plugin_site(self) -> Path:
+        """Where Studio installs third-party plugin distributions (never on sys.path whole)."""
+        return self.plugins / "site"
+
+    @property
+    def plugin_snapshots(self) -> Path:
+        """Copies of the plugin site taken before each change, for rollback."""
+        return self.plugins / "snapshots"
+
+    @property
+    def plugin_lock(self) -> Path:
+        """Held while plugins are installed or removed, by the window and any command line."""
+        return self.plugins / ".lock"
+
+    # -- the window's own files -----------------------------------------------------------------
+
+    @property
+    def window_state(self) -> Path:
+        """The window's geometry, splitters and last selections (a QSettings INI file)."""
+        return self.root / "window.ini"
+
+    @property
+    def history_file(self) -> Path:
+        """Prompts the user generated with, newest first."""
+        return self.root / "history.json"
+
+    @property
+    def start_marker(self) -> Path:
+        """Present while the window starts; found at the next start, the last one crashed."""
+        return self.root / ".starting"

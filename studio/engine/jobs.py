@@ -6,9 +6,13 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from studio.api import StudioError
 from studio.engine.events import Cancelled, Event, Failed, Log, Progress
+
+if TYPE_CHECKING:
+    from studio.engine.plugins.health import PluginHealth
 
 
 class CancelToken:
@@ -38,9 +42,13 @@ class Job:
 
     kind = "job"
     title = "Job"
+    #: The generator whose plugin code the job runs, if any: its failures count against it.
+    generator_id: str | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, health: PluginHealth | None = None) -> None:
         self.cancel_token = CancelToken()
+        # Given by whoever made the job (the session): where a plugin's failures are counted.
+        self.health = health
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
@@ -64,11 +72,10 @@ class Job:
 
     def _report_failure(self, failure: Failed) -> Iterator[Event]:
         """Count a failed job against its generator's plugin (three strikes disable it)."""
-        health = getattr(getattr(self, "host", None), "health", None)
-        if health is None:
+        if self.health is None:
             yield failure
         else:
-            yield from health.job_failed(getattr(self, "generator_id", None), failure)
+            yield from self.health.job_failed(self.generator_id, failure)
 
 
 def describe_failure(error: BaseException) -> Failed:

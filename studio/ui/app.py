@@ -13,7 +13,7 @@ import time
 EXIT_NO_DISPLAY = 2
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, safe_mode: bool = False) -> int:
     from .startup import display_problem
 
     problem = display_problem()
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     home = Home.open()
     settings = Settings.load(home.settings_file)
-    if begin_start(home.root) and not os.environ.get("STUDIO_SAFE_MODE"):
+    if begin_start(home.start_marker) and not safe_mode:
         answer = QMessageBox.question(
             None,
             "Studio did not start last time",
@@ -43,9 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             "Start in safe mode (built-in plugins only)? You can switch plugins off in "
             "Tools → Plugins.",
         )
-        if answer == QMessageBox.StandardButton.Yes:
-            os.environ["STUDIO_SAFE_MODE"] = "1"
-    window = build_window(home, settings)
+        safe_mode = answer == QMessageBox.StandardButton.Yes
+    window = build_window(home, settings, safe_mode=safe_mode)
     window.show()
     shown = time.perf_counter() - launched
     if os.environ.get("STUDIO_BENCH_SHOWN"):
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     window.statusBar().showMessage(f"Ready in {shown:.2f} s", 5000)
     # After the first paint: the plugins loaded and the window is up, so this start succeeded;
     # then warm torch on the worker.
-    QTimer.singleShot(0, lambda: end_start(home.root))
+    QTimer.singleShot(0, lambda: end_start(home.start_marker))
     QTimer.singleShot(0, window.session.prewarm)
     code = app.exec()
     window.session.shutdown()  # also when the app quit without closing the window
@@ -70,15 +69,15 @@ def _report_shown(app, home) -> int:
 
     app.processEvents()  # the first paint
     print(json.dumps({"shown_at": time.time(), "torch_imported": "torch" in sys.modules}))
-    end_start(home.root)
+    end_start(home.start_marker)
     return 0
 
 
-def build_window(home, settings):
+def build_window(home, settings, *, safe_mode: bool = False):
     """Load plugins, make the session and the main window (not shown). Used by tests too."""
     from PySide6.QtWidgets import QApplication
 
-    from studio.engine import start_plugins
+    from studio.engine import open_session
 
     from . import pyside_fix
     from .main_window import MainWindow
@@ -88,8 +87,7 @@ def build_window(home, settings):
     pyside_fix.apply()  # before any signal traffic: see the module's docstring
     theme = settings.get("theme", "dark")
     apply_theme(QApplication.instance(), theme)
-    host = start_plugins(home, settings)
-    session = Session(host, home, settings)
+    session = Session(open_session(home=home, settings=settings, safe_mode=safe_mode))
     window = MainWindow(session, theme)
     session.start()
     return window

@@ -73,10 +73,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self.setWindowTitle("Studio")
         self.resize(1280, 820)
-        self.qsettings = QSettings(
-            str(session.home.root / "window.ini"), QSettings.Format.IniFormat
-        )
-        self.history = PromptHistory.in_home(session.home.root)
+        self.qsettings = QSettings(str(session.home.window_state), QSettings.Format.IniFormat)
+        self.history = PromptHistory.in_home(session.home)
 
         self.generators = GeneratorPicker(session)
         self.models = ModelPicker(session)
@@ -173,7 +171,9 @@ class MainWindow(QMainWindow):
         self.train_view.resume(path)
 
     def open_plugins(self) -> PluginsDialog:
-        dialog = PluginsDialog(self.session.host, self.session.settings, self)
+        dialog = PluginsDialog(
+            self.session.host, self.session.settings, self, health=self.session.engine.health
+        )
         dialog.restart_needed.connect(self._restart_notice)
         dialog.show()
         return dialog

@@ -12,17 +12,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from studio.engine import (
-    TERMINAL,
-    DataCheckJob,
-    Event,
-    GenerateJob,
-    Home,
-    Job,
-    PluginHost,
-    Settings,
-    TrainJob,
-)
+from studio.api import Generator, StudioError
+from studio.engine import TERMINAL, Event, Job
+from studio.engine import Session as EngineSession
 
 from .worker import GpuWorker
 
@@ -40,13 +32,15 @@ class Session(QObject):
     #: failures outside any job (the pre-warm), for the status bar
     problem = Signal(str)
 
-    def __init__(self, host: PluginHost, home: Home, settings: Settings) -> None:
+    def __init__(self, engine: EngineSession) -> None:
         super().__init__()
-        self.host, self.home, self.settings = host, home, settings
+        # The engine's session makes every job, each given the session's plugin health.
+        self.engine = engine
+        self.host, self.home, self.settings = engine.host, engine.home, engine.settings
         self.generator_id = ""
         self.model_ref = ""  # "" means a new, untrained model
         self.kinds: dict[int, str] = {}
-        self.worker = GpuWorker(settings.get("device", "auto"))
+        self.worker = GpuWorker(self.settings.get("device", "auto"))
         # Bound methods of this GUI-thread object: they run on the UI thread.
         self.worker.delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
         self.worker.device_changed.connect(self._on_device)
@@ -55,8 +49,12 @@ class Session(QObject):
     # -- selection ------------------------------------------------------------------------------
 
     @property
-    def generator(self):
-        return self.host.generators.get(self.generator_id)
+    def generator(self) -> Generator | None:
+        """The selected generator, or None when none is selected or its plugin was switched off."""
+        try:
+            return self.host.generator(self.generator_id) if self.generator_id else None
+        except StudioError:
+            return None
 
     def set_generator(self, generator_id: str) -> None:
         if generator_id != self.generator_id:
@@ -94,9 +92,7 @@ class Session(QObject):
         inputs: list[Path] | None = None,
         model: str | None = None,
     ) -> int:
-        job = GenerateJob(
-            self.host,
-            self.home,
+        job = self.engine.generate_job(
             self.generator_id,
             model=(self.model_ref if model is None else model) or None,
             prompt=prompt,
@@ -112,9 +108,7 @@ class Session(QObject):
     def train(self, data: Path, params: dict[str, Any], *, fine_tune: bool = False) -> int:
         params = {**params}
         params.setdefault("device", self.settings.get("device", "auto"))
-        job = TrainJob(
-            self.host,
-            self.home,
+        job = self.engine.train_job(
             self.generator_id,
             data=data,
             params=params,
@@ -123,10 +117,10 @@ class Session(QObject):
         return self.submit(job)
 
     def resume(self, run: str, extra_steps: int | None = None) -> int:
-        return self.submit(TrainJob(self.host, self.home, resume=run, extra_steps=extra_steps))
+        return self.submit(self.engine.resume_job(run, extra_steps=extra_steps))
 
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
-        return self.submit(DataCheckJob(self.host, self.home, self.generator_id, source, params))
+        return self.submit(self.engine.data_check_job(self.generator_id, source, params))
 
     def cancel(self, job_id: int) -> None:
         self.worker.cancel(job_id)

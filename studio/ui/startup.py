@@ -14,8 +14,6 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-MARKER = ".starting"
-
 HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb"}
 
 
@@ -46,19 +44,14 @@ def display_problem(
     )
 
 
-def marker_path(root: Path) -> Path:
-    return root / MARKER
-
-
-def begin_start(root: Path) -> bool:
-    """Write the marker; return True when one was already there (the last start crashed)."""
-    path = marker_path(root)
+def begin_start(path: Path) -> bool:
+    """Write the marker (``Home.start_marker``); True when one was already there: a crash."""
     crashed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"pid": os.getpid(), "time": time.time()}), encoding="utf-8")
     return crashed
 
 
-def end_start(root: Path) -> None:
+def end_start(path: Path) -> None:
     """The window is up and plugins loaded: this start did not crash."""
-    marker_path(root).unlink(missing_ok=True)
+    path.unlink(missing_ok=True)

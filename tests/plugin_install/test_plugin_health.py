@@ -10,10 +10,10 @@ import pytest
 
 from studio.api import Generator, ModelHandle, Param, Schema, TextChunk, hookimpl
 from studio.engine.events import Failed, Finished, Log, SampleEvent
-from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
-from studio.engine.plugins.health import FAILURE_LIMIT
+from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
 from studio.engine.plugins.host import load_plugins
+from studio.engine.session import Session
 from studio.engine.settings import Settings
 
 
@@ -54,11 +54,18 @@ def flaky_host(home: Home, plugin_site: Path):
     plugin = types.ModuleType("studio_flaky")
     plugin.STUDIO_API_VERSION = 1
     plugin.register_generators = register_generators
-    return load_plugins(Settings.load(home.settings_file), extra=[("flaky", plugin)])
+    return session_with(
+        home, load_plugins(Settings.load(home.settings_file), extra=[("flaky", plugin)])
+    )
 
 
-def generate(host, home: Home, generator: str, tmp_path: Path, **params) -> list:
-    job = GenerateJob(host, home, generator, params=params, seed=1, out_dir=tmp_path)
+def session_with(home: Home, host) -> Session:
+    settings = Settings.load(home.settings_file)
+    return Session(home, settings, host, PluginHealth(host, settings))
+
+
+def generate(session: Session, home: Home, generator: str, tmp_path: Path, **params) -> list:
+    job = session.generate_job(generator, params=params, seed=1, out_dir=tmp_path)
     return list(job.run())
 
 
@@ -78,14 +85,14 @@ def test_third_failed_job_disables_the_plugin_and_the_app_carries_on(
     # A user error (a bad parameter) is not the plugin's fault and does not count.
     refused = generate(flaky_host, home, "flaky", tmp_path, bad=-1)
     assert isinstance(refused[-1], Failed) and refused[-1].user_error
-    assert flaky_host.records["flaky"].status == "loaded"
+    assert flaky_host.host.records["flaky"].status == "loaded"
 
     third = generate(flaky_host, home, "flaky", tmp_path)
     notice = third[-1].hint
     assert isinstance(third[-1], Failed)
     assert "failed 3 jobs in this session and has been disabled" in notice
     assert any(isinstance(e, Log) and e.message == notice for e in third)
-    assert flaky_host.records["flaky"].status == "disabled"
+    assert flaky_host.host.records["flaky"].status == "disabled"
     assert "flaky" in Settings.load(home.settings_file).disabled_plugins
 
     # Its generator is not handed out again this session; everything else still works.
@@ -100,21 +107,20 @@ def test_third_failed_job_disables_the_plugin_and_the_app_carries_on(
 def test_a_working_plugin_is_not_counted(flaky_host, home: Home, tmp_path: Path) -> None:
     for _ in range(FAILURE_LIMIT + 1):
         assert isinstance(generate(flaky_host, home, "flaky", tmp_path, fail=False)[-1], Finished)
-    assert flaky_host.records["flaky"].status == "loaded"
-    assert flaky_host.health is not None and flaky_host.health.failures["flaky"] == 0
+    assert flaky_host.host.records["flaky"].status == "loaded"
+    assert flaky_host.health.failures["flaky"] == 0
 
 
 def test_failed_resumes_count_too(home: Home, plugin_site: Path, corpus: Path) -> None:
-    from studio.engine.train.job import TrainJob
-
-    host = load_plugins(Settings.load(home.settings_file))
+    session = session_with(home, load_plugins(Settings.load(home.settings_file)))
+    host = session.host
     params = {"steps": 6, "checkpoint_every": 2, "fail_at_step": 3, "context": 8, "hidden": 16}
-    first = list(TrainJob(host, home, "tinychar", data=corpus, params=params).run())
+    first = list(session.train_job("tinychar", data=corpus, params=params).run())
     assert isinstance(first[-1], Failed) and "planned failure at step 3" in first[-1].message
     run = next(e for e in first if hasattr(e, "run_dir")).run_dir
     # Each resume starts from the step-2 checkpoint and meets the same bug at step 3.
     for attempt in (2, 3):
-        events = list(TrainJob(host, home, resume=run).run())
+        events = list(session.resume_job(run).run())
         assert isinstance(events[-1], Failed), attempt
     assert "failed 3 jobs in this session and has been disabled" in events[-1].hint
     assert host.records["testgen"].status == "disabled"

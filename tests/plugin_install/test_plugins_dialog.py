@@ -13,6 +13,7 @@ from install_support import wheel_folder
 from studio.api import hookimpl
 from studio.engine.events import Failed
 from studio.engine.home import Home
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import load_plugins
 from studio.engine.settings import Settings
 
@@ -81,9 +82,10 @@ def test_a_plugin_disabled_after_three_failures_is_named(qtbot, home: Home, plug
     settings = Settings.load(home.settings_file)
     host = load_plugins(settings, extra=[("sometimes", plugin)])
     host.generator_plugin["sometimes-gen"] = "sometimes"  # a generator id owned by the plugin
+    health = PluginHealth(host, settings)
     for _ in range(3):
-        list(host.health.job_failed("sometimes-gen", Failed("RuntimeError: boom")))
-    widget = PluginsDialog(host, settings)
+        list(health.job_failed("sometimes-gen", Failed("RuntimeError: boom")))
+    widget = PluginsDialog(host, settings, health=health)
     qtbot.addWidget(widget)
     notice = widget.install_panel.health
     assert not notice.isHidden()

@@ -11,6 +11,7 @@ import pytest
 from studio.api import DataError, TextChunk
 from studio.engine.datacheck import check_data
 from studio.engine.events import Finished, Metric, Progress, SampleEvent, Started
+from studio.engine.home import Home
 from studio.ui.coalesce import EventBuffer
 from studio.ui.models.curves import CurveStore, Smoother, smooth
 from studio.ui.models.history import HistoryEntry, PromptHistory
@@ -79,11 +80,11 @@ def test_incremental_smoothing_matches_the_whole_computation() -> None:
 
 
 def test_history_persists_and_searches(tmp_path: Path) -> None:
-    history = PromptHistory.in_home(tmp_path)
+    history = PromptHistory.in_home(Home(tmp_path))
     history.add(HistoryEntry("gpt", "Once upon a time", "there was a fox", seed=1))
     history.add(HistoryEntry("gpt", "Dear diary", "today it rained", seed=2))
     history.add(HistoryEntry("other", "Once more", "", seed=3))
-    again = PromptHistory.in_home(tmp_path)
+    again = PromptHistory.in_home(Home(tmp_path))
     assert [e.seed for e in again.entries] == [3, 2, 1]
     assert [e.seed for e in again.search("ONCE", "gpt")] == [1]
     assert [e.seed for e in again.search("rained")] == [2]
@@ -109,11 +110,11 @@ def test_display_problem(env: dict[str, str], ok: bool) -> None:
 
 
 def test_start_marker_flags_a_crashed_start(tmp_path: Path) -> None:
-    assert begin_start(tmp_path) is False
+    assert begin_start(Home(tmp_path).start_marker) is False
     # No end_start: this start "crashed". The next one sees the marker.
-    assert begin_start(tmp_path) is True
-    end_start(tmp_path)
-    assert begin_start(tmp_path) is False
+    assert begin_start(Home(tmp_path).start_marker) is True
+    end_start(Home(tmp_path).start_marker)
+    assert begin_start(Home(tmp_path).start_marker) is False
 
 
 def test_check_data_reports_without_training(host, tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """Plugin health: a third-party plugin whose jobs fail 3 times in a session is disabled.
 
-Qt-free, so the window's worker and the command line share it: ``Job.run`` reports every failed
-job here (through the job's host), and the third failure of one plugin's jobs switches it off in
-the user's settings, stops its generators for the rest of the session, and says so in the failure's
-hint (which the window shows beside the error).
+Qt-free, so the window's worker and the command line share it. The session owns one and gives it
+to every job it makes; ``Job.run`` reports each failure here. The third failure of one plugin's
+jobs switches it off in the user's settings, stops its generators for the rest of the session, and
+says so in the failure's hint (which the window shows beside the error).
 
 What counts: a job that raised from the plugin's code. A user error (bad data, a bad parameter)
 and running out of device memory are not the plugin's fault and do not count; built-in plugins are

@@ -24,7 +24,6 @@ from typing import Any, Literal
 import pluggy
 
 from studio.api import API_VERSION, Generator, StudioError, hookspecs, is_compatible
-from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.install.site import activate as activate_plugin_site
 from studio.engine.settings import Settings
 
@@ -60,6 +59,10 @@ class PluginRecord:
         return asdict(self)
 
 
+# Generators registered without a record (none today) count as loaded.
+_LOADED = PluginRecord("", "", "", "", False)
+
+
 class PluginLoadError(Exception):
     """Why one plugin could not load; caught by the host and recorded, never raised to the user."""
 
@@ -73,29 +76,32 @@ class PluginHost:
     generators: dict[str, Generator]
     generator_plugin: dict[str, str]
     safe_mode: bool = False
-    # Counts failed jobs per plugin this session; disables a plugin after repeated failures.
-    health: PluginHealth | None = None
 
     def generator(self, generator_id: str) -> Generator:
+        """The one way to get a generator: refused when its plugin is disabled or failed."""
         owner = self.records.get(self.generator_plugin.get(generator_id, ""))
-        if owner is not None and owner.status == "disabled":
+        if owner is not None and owner.status != "loaded":
             # Switched off during this session (PluginHealth): its generators are not handed out.
             raise StudioError(f"generator '{generator_id}' is not available: {owner.reason}")
         try:
             return self.generators[generator_id]
         except KeyError:
-            known = ", ".join(sorted(self.generators)) or "none"
+            known = ", ".join(sorted(self.available())) or "none"
             raise StudioError(
                 f"no generator '{generator_id}' (available: {known}); "
                 "run 'studio plugins' to see which plugins loaded"
             ) from None
 
+    def available(self) -> dict[str, Generator]:
+        """The generators that :meth:`generator` hands out now, by id."""
+        return {
+            gid: generator
+            for gid, generator in self.generators.items()
+            if self.records.get(self.generator_plugin.get(gid, ""), _LOADED).status == "loaded"
+        }
+
     def failed(self) -> list[PluginRecord]:
         return [r for r in self.records.values() if r.status == "failed"]
-
-
-def safe_mode_requested() -> bool:
-    return os.environ.get("STUDIO_SAFE_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -111,7 +117,7 @@ def new_manager() -> pluggy.PluginManager:
 def load_plugins(
     settings: Settings | None = None,
     *,
-    safe_mode: bool | None = None,
+    safe_mode: bool = False,
     extra: Iterable[tuple[str, object]] = (),
 ) -> PluginHost:
     """Load every plugin found through entry points (plus ``extra`` name/object pairs).
@@ -120,14 +126,13 @@ def load_plugins(
     enabled are recorded but never imported. Without settings (tests, embedding Studio in a
     script) every installed plugin is trusted.
     """
-    safe = safe_mode_requested() if safe_mode is None else safe_mode
+    safe = safe_mode
     if settings is not None:
         # Plugins Studio installed live in the library's plugin site; see plugin_site.
         activate_plugin_site(settings.path.parent)
     disabled = settings.disabled_plugins if settings else set()
     approved = settings.approved_plugins if settings else set()
     host = PluginHost(new_manager(), {}, {}, {}, safe_mode=safe)
-    host.health = PluginHealth(host, settings)
     for module_name in CORE_PLUGINS:
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
 

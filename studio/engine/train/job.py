@@ -19,6 +19,7 @@ from studio.engine.events import CheckpointSaved, Event, Finished, Log, Metric, 
 from studio.engine.home import Home
 from studio.engine.jobs import Job, JobCancelled, ProgressClock
 from studio.engine.plugins.exporters import export
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.library import publish_model, resolve_checkpoint
@@ -46,8 +47,9 @@ class TrainJob(Job):
         name: str | None = None,
         resume: str | Path | None = None,
         extra_steps: int | None = None,
+        health: PluginHealth | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(health)
         self.host = host
         self.home = home
         self.generator_id = generator_id

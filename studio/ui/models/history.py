@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.engine import read_json, write_json
+from studio.engine import Home, read_json, write_json
 
-HISTORY_FILE = "history.json"
 # Enough to be useful, small enough to rewrite atomically after every generation.
 MAX_ENTRIES = 500
 
@@ -41,8 +40,8 @@ class PromptHistory:
                 continue  # an entry from another version: skip it, keep the rest
 
     @classmethod
-    def in_home(cls, root: Path) -> PromptHistory:
-        return cls(root / HISTORY_FILE)
+    def in_home(cls, home: Home) -> PromptHistory:
+        return cls(home.history_file)
 
     def add(self, entry: HistoryEntry) -> None:
         self.entries.insert(0, entry)

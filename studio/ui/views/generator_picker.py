@@ -37,7 +37,7 @@ class GeneratorPicker(QTreeWidget):
             font.setBold(True)
             group.setFont(0, font)
             groups[modality] = group
-        for generator_id, generator in sorted(host.generators.items(), key=lambda kv: kv[1].name):
+        for generator_id, generator in sorted(host.available().items(), key=lambda kv: kv[1].name):
             plugin = host.generator_plugin.get(generator_id, "")
             item = QTreeWidgetItem([generator.name, plugin, generator.version])
             item.setData(0, ID_ROLE, generator_id)

@@ -27,6 +27,7 @@ from studio.engine import (
     APPROVAL_NOTICE,
     FAILURE_LIMIT,
     InstallResult,
+    PluginHealth,
     PluginHost,
     PluginInstaller,
     PluginRecord,
@@ -63,9 +64,12 @@ class PluginInstallPanel(QWidget):
         installer: PluginInstaller,
         selected: Callable[[], str | None],
         parent=None,
+        *,
+        health: PluginHealth | None = None,
     ) -> None:
         super().__init__(parent)
         self.host, self.installer, self.selected = host, installer, selected
+        self.plugin_health = health
         self.thread: _ChangeThread | None = None
         rights = QLabel(FULL_RIGHTS)
         rights.setObjectName("fullRightsNotice")
@@ -103,7 +107,7 @@ class PluginInstallPanel(QWidget):
 
     def show_health(self) -> None:
         """Name every plugin switched off this session after failing FAILURE_LIMIT jobs."""
-        failures = self.host.health.failures if self.host.health else {}
+        failures = self.plugin_health.failures if self.plugin_health else {}
         off = [
             name
             for name, count in failures.items()

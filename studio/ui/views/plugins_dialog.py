@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.engine import PluginHost, PluginInstaller, Settings
+from studio.engine import PluginHealth, PluginHost, PluginInstaller, Settings
 
 from .plugin_install_panel import PluginInstallPanel
 
@@ -27,7 +27,14 @@ class PluginsDialog(QDialog):
     #: the user changed which plugins load; a restart applies it
     restart_needed = Signal()
 
-    def __init__(self, host: PluginHost, settings: Settings, parent=None) -> None:
+    def __init__(
+        self,
+        host: PluginHost,
+        settings: Settings,
+        parent=None,
+        *,
+        health: PluginHealth | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Plugins")
         self.resize(820, 480)
@@ -58,7 +65,11 @@ class PluginsDialog(QDialog):
             layout.addWidget(QLabel("Safe mode: only built-in plugins were loaded."))
         # Install / uninstall / roll back, the full-rights notice, the 3-failures notice.
         self.install_panel = PluginInstallPanel(
-            host, PluginInstaller(settings.path.parent, settings), self.selected_name, self
+            host,
+            PluginInstaller(settings.path.parent, settings),
+            self.selected_name,
+            self,
+            health=health,
         )
         self.install_panel.changed.connect(self._plugins_changed)
         layout.addWidget(self.install_panel)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import StudioError
+from studio.engine.home import Home
 from studio.engine.plugins.install import snapshots
 from studio.engine.plugins.install.resolve import (
     InstallRefused,
@@ -68,7 +69,7 @@ class PluginInstaller:
     def __init__(self, home_root: Path, settings: Settings | None = None) -> None:
         self.home_root = Path(home_root)
         self.site = site_folder(self.home_root)
-        self.settings = settings or Settings.load(self.home_root / "settings.json")
+        self.settings = settings or Settings.load(Home(self.home_root).settings_file)
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -229,7 +230,7 @@ class PluginInstaller:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """One plugin change at a time, across the window and any command line."""
-        lock_path = self.home_root / "plugins" / ".lock"
+        lock_path = Home(self.home_root).plugin_lock
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             import fcntl

@@ -22,13 +22,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from studio.engine.home import Home
 from studio.engine.store.atomic import read_json, write_json
 
 MANIFEST = "studio-manifest.json"
 
 
 def site_folder(home_root: Path) -> Path:
-    return Path(home_root) / "plugins" / "site"
+    return Home(Path(home_root)).plugin_site
 
 
 _active: list[str] = []  # the site this process activated, if any

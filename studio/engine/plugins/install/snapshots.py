@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import StudioError
+from studio.engine.home import Home
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 
@@ -23,7 +24,7 @@ PLUGIN_KEYS = ("disabled_plugins", "approved_plugins")
 
 
 def snapshots_folder(home_root: Path) -> Path:
-    return Path(home_root) / "plugins" / "snapshots"
+    return Home(Path(home_root)).plugin_snapshots
 
 
 def _link_or_copy(source: str, target: str) -> None:
