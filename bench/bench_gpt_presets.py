@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from plugins.gpt import GPTGenerator  # noqa: E402
-from plugins.gpt.model import PRESETS  # noqa: E402
+from plugins.gpt.presets import PRESETS  # noqa: E402
 from studio.api import DataReport, RunContext  # noqa: E402
 from studio.engine.train.batching import EpochSampler, default_collate, gather  # noqa: E402
 from studio.engine.train.loop_params import training_schema  # noqa: E402

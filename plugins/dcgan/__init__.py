@@ -17,7 +17,6 @@ from plugins.imagekit.params import (
     DATA_PARAMS,
     IMAGE_LOOP_DEFAULTS,
     channels,
-    check_choice_int,
     load_pictures,
 )
 from studio.api import (
@@ -87,8 +86,7 @@ class DCGAN(Generator):
                     "int",
                     64,
                     "image side in pixels: 32, 64 or 128",
-                    minimum=32,
-                    maximum=128,
+                    choices=RESOLUTIONS,
                 ),
                 Param("latent", "int", 100, "noise dimensions (nz)", minimum=1, maximum=4096),
                 Param("g_width", "int", 64, "generator width (ngf)", minimum=1, maximum=1024),
@@ -146,7 +144,7 @@ class DCGAN(Generator):
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "resolution": check_choice_int("resolution", params["resolution"], RESOLUTIONS),
+            "resolution": params["resolution"],
             "channels": channels(params["colour"]),
             "latent": params["latent"],
             "g_width": params["g_width"],

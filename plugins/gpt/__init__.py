@@ -18,6 +18,7 @@ from studio.api import (
     Generator,
     ModelHandle,
     Param,
+    Rule,
     RunContext,
     Schema,
     TextChunk,
@@ -25,6 +26,8 @@ from studio.api import (
     Trainer,
     hookimpl,
 )
+
+from .presets import heads_divide_width
 
 STUDIO_API_VERSION = 1
 
@@ -222,7 +225,14 @@ class GPTGenerator(Generator):
                 maximum=10_000,
                 advanced=True,
             ),
-        ]
+        ],
+        [
+            Rule(
+                "n_embd",
+                heads_divide_width,
+                "the embedding width divides by the number of attention heads",
+            )
+        ],
     )
     loop_defaults: ClassVar[dict[str, Any]] = {
         "steps": 2000,

@@ -13,12 +13,12 @@ from studio.api import (
     DataReport,
     GenerateRequest,
     ModelHandle,
-    ParamError,
     RunContext,
     TextChunk,
 )
 
-from .model import GPT, PRESETS, GPTConfig
+from .model import GPT, GPTConfig
+from .presets import PRESETS, model_sizes
 from .sampling import SamplingOptions, generate_text
 from .tokenizer import ASSET, BPETokenizer, ByteTokenizer, Tokenizer
 
@@ -45,15 +45,8 @@ def block_size_for(params: dict[str, Any], model: ModelHandle | None) -> int:
 
 def model_config(params: dict[str, Any], vocab_size: int) -> GPTConfig:
     """The preset's sizes, with any size the user set explicitly taking precedence."""
-    sizes = dict(PRESETS[params["preset"]])
-    for name in ("n_layer", "n_head", "n_embd", "block_size"):
-        if params.get(name):
-            sizes[name] = params[name]
-    if sizes["n_embd"] % sizes["n_head"]:
-        raise ParamError(
-            "n_embd", f"{sizes['n_embd']} is not divisible by n_head ({sizes['n_head']})"
-        )
-    return GPTConfig(vocab_size=vocab_size, dropout=params["dropout"], **sizes)
+    # The schema's rule (presets.heads_divide_width) has already checked the sizes fit.
+    return GPTConfig(vocab_size=vocab_size, dropout=params["dropout"], **model_sizes(params))
 
 
 def build_model(config: GPTConfig, tokenizer: Tokenizer) -> ModelHandle:

@@ -35,17 +35,6 @@ class GPTConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-# Named sizes. Parameter counts and CPU speeds are measured in docs/gpt.md.
-PRESETS: dict[str, dict[str, int]] = {
-    # Seconds on a laptop: for tests and a first look.
-    "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 64, "block_size": 64},
-    # Minutes on a laptop CPU; nanoGPT's CPU Shakespeare model with twice the context.
-    "small": {"n_layer": 4, "n_head": 4, "n_embd": 128, "block_size": 128},
-    # nanoGPT's Shakespeare GPU model: wants a GPU, or patience.
-    "base": {"n_layer": 6, "n_head": 6, "n_embd": 384, "block_size": 256},
-}
-
-
 class KVCache:
     """Keys and values of every position seen so far, one preallocated buffer per layer.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.api import DataReport, Param, ParamError, Schema
+from studio.api import DataReport, Param, Schema
 
 COLOURS = ("colour", "greyscale")
 
@@ -108,13 +108,6 @@ def load_pictures(
             f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
         )
     return load_folder(source, config, params, report)
-
-
-def check_choice_int(name: str, value: Any, allowed: tuple[int, ...]) -> int:
-    number = int(value)
-    if number not in allowed:
-        raise ParamError(name, f"{number} is not one of {', '.join(map(str, allowed))}")
-    return number
 
 
 class Subset:

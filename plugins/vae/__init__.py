@@ -8,7 +8,7 @@ imported inside methods only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,7 +28,7 @@ from studio.api import (
     ImageSample,
     ModelHandle,
     Param,
-    ParamError,
+    Rule,
     RunContext,
     Schema,
     TrainData,
@@ -37,6 +37,12 @@ from studio.api import (
 )
 
 STUDIO_API_VERSION = 1
+
+
+def _conv_resolution_fits(params: Mapping[str, Any]) -> str | None:
+    if params["architecture"] == "conv" and params["resolution"] % 4:
+        return f"{params['resolution']} is not a multiple of 4, which the convolutional VAE needs"
+    return None
 
 
 class VAE(Generator):
@@ -152,7 +158,14 @@ class VAE(Generator):
                     "conv: channels-last memory layout (faster convolutions on most devices)",
                     advanced=True,
                 ),
-            ]
+            ],
+            [
+                Rule(
+                    "resolution",
+                    _conv_resolution_fits,
+                    "the convolutional VAE halves the image twice: a multiple of 4",
+                )
+            ],
         )
         + DATA_PARAMS
     )
@@ -169,8 +182,6 @@ class VAE(Generator):
         return TrainData(train=train, validation=validation, report=report)
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params["architecture"] == "conv" and params["resolution"] % 4:
-            raise ParamError("resolution", "the convolutional VAE needs a multiple of 4")
         keys = ("architecture", "resolution", "latent", "width", "dense", "activation", "hidden")
         keys += DATA_KEYS
         return {**{key: params[key] for key in keys}, "channels": channels(params["colour"])}

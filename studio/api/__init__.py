@@ -7,7 +7,7 @@ from .data import DataReport, SkippedFile, TrainData
 from .errors import CheckpointError, DataError, ParamError, StudioError
 from .generator import GenerateRequest, Generator, Modality, ModelHandle, RunContext, Trainer
 from .hookspecs import hookimpl
-from .params import Param, Schema, parse_assignments
+from .params import Param, Rule, Schema, parse_assignments
 from .samples import ImageSample, Sample, TextChunk
 from .version import API_VERSION, is_compatible
 
@@ -23,6 +23,7 @@ __all__ = [
     "ModelHandle",
     "Param",
     "ParamError",
+    "Rule",
     "RunContext",
     "Sample",
     "Schema",

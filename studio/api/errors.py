@@ -15,6 +15,8 @@ class ParamError(StudioError, ValueError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"parameter '{name}': {message}")
         self.name = name
+        #: The message without the parameter's name, for showing beside its editor.
+        self.message = message
 
 
 class DataError(StudioError):

@@ -2,13 +2,17 @@
 
 A generator describes its generation and training parameters once, here; the window builds its
 forms from the schema, the command line builds ``--set KEY=VALUE`` parsing from it, and every value
-is validated against it with a message that names the parameter.
+is validated against it with a message that names the parameter. This is the one place parameters
+are checked: a whole number from a fixed set (``choices=(32, 64, 128)``) and a rule across fields
+(:class:`Rule`, e.g. a width divisible by the number of heads) are part of the schema, so the
+window's form, the command line and the job all refuse the same values with the same message,
+before anything is written to disk.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -31,7 +35,8 @@ class Param:
     label: str = ""
     minimum: float | None = None
     maximum: float | None = None
-    choices: tuple[str, ...] = ()
+    # Text for ``choice`` parameters; whole numbers for an ``int`` taken from a fixed set.
+    choices: tuple[Any, ...] = ()
     # A float spanning decades (a learning rate) is edited on a log scale by the window.
     log_scale: bool = False
     # Advanced parameters sit behind a disclosure in the window.
@@ -42,6 +47,14 @@ class Param:
     def __post_init__(self) -> None:
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"choice parameter '{self.name}' needs choices")
+        if self.choices and self.kind not in ("choice", "int"):
+            raise ValueError(
+                f"parameter '{self.name}': only choice and int parameters have choices"
+            )
+        if self.kind == "int" and not all(
+            isinstance(c, int) and not isinstance(c, bool) for c in self.choices
+        ):
+            raise ValueError(f"int parameter '{self.name}' needs whole-number choices")
         if self.default is not None or not self.optional:
             # Defaults go through the same check as user input, so a schema cannot lie.
             self.coerce(self.default)
@@ -103,6 +116,9 @@ class Param:
     def _check_range(self, value: Any) -> None:
         if self.kind not in ("int", "float"):
             return
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(choice) for choice in self.choices)
+            raise ParamError(self.name, f"{value} is not one of {allowed}")
         if self.minimum is not None and value < self.minimum:
             raise ParamError(self.name, f"{value} is below the minimum {self.minimum:g}")
         if self.maximum is not None and value > self.maximum:
@@ -128,15 +144,33 @@ class Param:
         return data
 
 
-class Schema:
-    """An ordered set of :class:`Param`; validates a mapping of values against it."""
+@dataclass(frozen=True)
+class Rule:
+    """A check across parameters, run once each value is valid on its own.
 
-    def __init__(self, params: Iterable[Param] = ()) -> None:
+    ``check`` gets every validated value and returns a message for the user, or ``None`` when the
+    values fit together; the message is shown beside ``param`` (the one the user should change).
+    """
+
+    param: str
+    check: Callable[[Mapping[str, Any]], str | None]
+    #: What the rule asks, for ``studio describe`` and the docs.
+    help: str = ""
+
+
+class Schema:
+    """An ordered set of :class:`Param` and cross-field :class:`Rule`; validates values."""
+
+    def __init__(self, params: Iterable[Param] = (), rules: Iterable[Rule] = ()) -> None:
         self._params: dict[str, Param] = {}
         for param in params:
             if param.name in self._params:
                 raise ValueError(f"parameter '{param.name}' declared twice")
             self._params[param.name] = param
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        for rule in self.rules:
+            if rule.param not in self._params:
+                raise ValueError(f"rule names unknown parameter '{rule.param}'")
 
     def __iter__(self) -> Iterator[Param]:
         return iter(self._params.values())
@@ -162,20 +196,48 @@ class Schema:
             if name not in self._params:
                 raise ValueError(f"cannot override unknown parameter '{name}'")
         return Schema(
-            replace(p, default=overrides[p.name]) if p.name in overrides else p for p in self
+            (replace(p, default=overrides[p.name]) if p.name in overrides else p for p in self),
+            self.rules,
         )
 
     def __add__(self, other: Schema) -> Schema:
-        return Schema([*self, *other])
+        return Schema([*self, *other], [*self.rules, *other.rules])
 
     def validate(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Every parameter's value: given ones coerced and checked, the rest their defaults."""
+        """Every parameter's value: given ones coerced and checked, the rest their defaults.
+
+        Raises :class:`ParamError` for the first problem :meth:`problems` would list.
+        """
         values = dict(values or {})
         unknown = [name for name in values if name not in self._params]
         if unknown:
             known = ", ".join(self._params) or "none"
             raise ParamError(unknown[0], f"unknown parameter (known: {known})")
-        return {p.name: p.coerce(values[p.name]) if p.name in values else p.default for p in self}
+        result = {p.name: p.coerce(values[p.name]) if p.name in values else p.default for p in self}
+        for rule in self.rules:
+            message = rule.check(result)
+            if message:
+                raise ParamError(rule.param, message)
+        return result
+
+    def problems(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Every problem with ``values`` by parameter name (the window shows each in place).
+
+        Rules run only when every value is valid on its own, as in :meth:`validate`.
+        """
+        found: dict[str, str] = {}
+        result: dict[str, Any] = {}
+        for param in self:
+            try:
+                result[param.name] = param.coerce(values.get(param.name, param.default))
+            except ParamError as error:
+                found[param.name] = error.message
+        if not found:
+            for rule in self.rules:
+                message = rule.check(result)
+                if message and rule.param not in found:
+                    found[rule.param] = message
+        return found
 
     def to_json(self) -> list[dict[str, Any]]:
         return [p.to_json() for p in self]

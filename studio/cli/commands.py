@@ -114,8 +114,7 @@ def run_job(job: Job, printer: EventPrinter | None = None) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     session = _session(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)  # made by the job, once the request is valid
     job = session.generate_job(
         args.generator,
         model=args.model,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from studio.api import GenerateRequest, ImageSample, RunContext, TextChunk
+from studio.api import GenerateRequest, ImageSample, Param, RunContext, Schema, TextChunk
 from studio.engine.device.devices import free_memory, resolve_device
 from studio.engine.events import Event, Finished, Log, Progress, SampleEvent, Started
 from studio.engine.home import Home
@@ -20,6 +20,14 @@ from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.library import resolve_checkpoint
 from studio.engine.train.loop_params import training_schema
 from studio.engine.train.seeding import seed_everything
+
+# Studio's own part of every generation request, checked like a generator's parameters.
+REQUEST_PARAMS = Schema(
+    [
+        Param("count", "int", 1, "how many samples to make", minimum=1, maximum=10_000),
+        Param("seed", "int", 0, "seed of the first sample", minimum=0, maximum=2**63 - 1),
+    ]
+)
 
 
 class GenerateJob(Job):
@@ -64,8 +72,10 @@ class GenerateJob(Job):
 
         generator = self.host.generator(self.generator_id)
         params = generator.generate_params.validate(self.raw_params)
-        if self.count < 1:
-            raise ValueError("count must be at least 1")
+        REQUEST_PARAMS.validate({"count": self.count, "seed": self.seed})
+        # Only now, with every value checked, does anything touch the disk.
+        if self.out_dir is not None:
+            Path(self.out_dir).mkdir(parents=True, exist_ok=True)
         device = resolve_device(self.device_choice)
         yield Started(self.kind, self.title)
         if self.model_ref:

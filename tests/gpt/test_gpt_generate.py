@@ -47,7 +47,8 @@ def test_cached_logits_match_a_full_forward_pass() -> None:
 @pytest.mark.parametrize("bias", [False, True])
 def test_one_token_decoder_matches_a_full_forward_pass(bias: bool) -> None:
     from plugins.gpt.decode import TokenDecoder
-    from plugins.gpt.model import GPT, PRESETS, GPTConfig, KVCache
+    from plugins.gpt.model import GPT, GPTConfig, KVCache
+    from plugins.gpt.presets import PRESETS
 
     torch.manual_seed(0)
     module = GPT(GPTConfig(**PRESETS["tiny"], bias=bias)).eval()

@@ -59,3 +59,33 @@ def test_invalid_input_is_shown_inline(qtbot) -> None:
     assert "above the maximum" in form.errors()["lr"]
     form.editors["lr"].setText("1e-3")
     assert form.errors() == {} and not form.messages["lr"].isVisible()
+
+
+def test_whole_number_choices_are_a_combo_and_rules_show_beside_their_field(qtbot) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from studio.api import Rule
+
+    schema = Schema(
+        [
+            Param("side", "int", 64, "image side", choices=(32, 64, 128)),
+            Param("width", "int", 64, "width", minimum=1, maximum=512),
+            Param("heads", "int", 4, "heads", minimum=1, maximum=64),
+        ],
+        [Rule("width", lambda v: None if v["width"] % v["heads"] == 0 else "not divisible")],
+    )
+    form = ParamForm(schema)
+    qtbot.addWidget(form)
+    side = form.editors["side"]
+    assert isinstance(side, QComboBox)
+    assert [side.itemText(i) for i in range(side.count())] == ["32", "64", "128"]
+    side.setCurrentText("128")
+    assert form.values()["side"] == 128
+    form.set_values({"heads": 5})
+    assert form.errors() == {"width": "not divisible"}
+    assert form.messages["width"].text() == "not divisible"
+    with pytest.raises(ParamError, match="parameter 'width': not divisible"):
+        form.values()
+    form.set_values({"heads": 8})
+    assert form.errors() == {}
+    assert form.messages["width"].isHidden()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api import Param, ParamError, Schema
+from studio.api import Param, Schema
 
 _INT_LIMIT = 2**31 - 1
 
@@ -92,9 +92,10 @@ class ParamForm(QWidget):
             editor = QCheckBox()
             editor.setChecked(bool(param.default))
             editor.toggled.connect(self._changed)
-        elif kind == "choice":
+        elif kind == "choice" or param.choices:
+            # Text choices, or whole numbers from a fixed set (a resolution of 32, 64 or 128).
             editor = QComboBox()
-            editor.addItems(list(param.choices))
+            editor.addItems([str(choice) for choice in param.choices])
             editor.setCurrentText(str(param.default))
             editor.currentTextChanged.connect(self._changed)
         elif kind == "int" and not param.optional:
@@ -154,21 +155,17 @@ class ParamForm(QWidget):
         return result
 
     def errors(self) -> dict[str, str]:
-        """Validate every field, show each message under its editor, return them."""
-        found: dict[str, str] = {}
-        for name, value in self.raw().items():
-            try:
-                self.schema[name].coerce(value)
-            except ParamError as error:
-                found[name] = error.message if hasattr(error, "message") else str(error)
+        """Validate every field and the schema's rules; show each message under its editor."""
+        found = self.schema.problems(self.raw())
+        for name in self.editors:
             message = self.messages[name]
             message.setText(found.get(name, ""))
             message.setVisible(name in found)
         return found
 
     def values(self) -> dict[str, Any]:
-        """Validated values; raises ParamError (the first invalid one)."""
-        return {name: self.schema[name].coerce(value) for name, value in self.raw().items()}
+        """Validated values; raises ParamError (the first problem, as the job would)."""
+        return self.schema.validate(self.raw())
 
     def set_values(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
