@@ -35,7 +35,7 @@ def test_integer_choices_coerce_text_and_refuse_others() -> None:
 def test_a_schema_cannot_declare_bad_choices() -> None:
     with pytest.raises(ValueError, match="whole-number choices"):
         Param("side", "int", 64, choices=("64",))
-    with pytest.raises(ValueError, match="take choices|have choices"):
+    with pytest.raises(ValueError, match="take choices"):
         Param("rate", "float", 0.5, choices=(0.5,))
     with pytest.raises(ParamError):
         Param("side", "int", 48, choices=(32, 64))  # a default outside its own choices
@@ -84,8 +84,17 @@ def test_refused_training_leaves_no_run_behind(env, studio_home: Path, tmp_path:
     pictures = tmp_path / "pictures"
     pictures.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "studio", "train", "dcgan", "--data", str(pictures)]
-        + ["--set", "resolution=48"],
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "train",
+            "dcgan",
+            "--data",
+            str(pictures),
+            "--set",
+            "resolution=48",
+        ],
         env=env,
         capture_output=True,
         text=True,
