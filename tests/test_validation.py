@@ -35,7 +35,7 @@ def test_integer_choices_coerce_text_and_refuse_others() -> None:
 def test_a_schema_cannot_declare_bad_choices() -> None:
     with pytest.raises(ValueError, match="whole-number choices"):
         Param("side", "int", 64, choices=("64",))
-    with pytest.raises(ValueError, match="take choices"):
+    with pytest.raises(ValueError, match="have choices"):
         Param("rate", "float", 0.5, choices=(0.5,))
     with pytest.raises(ParamError):
         Param("side", "int", 48, choices=(32, 64))  # a default outside its own choices

@@ -48,16 +48,11 @@ class DCGAN(Generator):
         "A deep convolutional GAN: learns to make new pictures like a folder of yours "
         "(textures, icons, sketches) at 32, 64 or 128 pixels."
     )
+    # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
+    modes = ("sample", "interpolate")
     generate_params = (
         Schema(
             [
-                Param(
-                    "mode",
-                    "choice",
-                    "sample",
-                    "sample: new images, one seed each; interpolate: a walk from seed to to_seed",
-                    choices=("sample", "interpolate"),
-                ),
                 Param(
                     "to_seed",
                     "int",

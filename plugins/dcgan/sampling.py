@@ -23,8 +23,7 @@ def render(model: ModelHandle, z: torch.Tensor, device: torch.device) -> torch.T
 def generate(
     model: ModelHandle, request: GenerateRequest, context: RunContext
 ) -> Iterator[ImageSample]:
-    params = request.params
-    if params["mode"] == "interpolate":
+    if request.mode == "interpolate":
         yield from interpolate(model, request, context)
         return
     for index in range(request.count):

@@ -55,17 +55,12 @@ class VAE(Generator):
         "images, reconstructions, variations of a picture and blends between two."
     )
     takes_inputs = True
+    # sample: new images; reconstruct, variations: of the input images;
+    # interpolate: between two input images (or two seeds).
+    modes = ("sample", "reconstruct", "variations", "interpolate")
     generate_params = (
         Schema(
             [
-                Param(
-                    "mode",
-                    "choice",
-                    "sample",
-                    "sample: new images; reconstruct, variations: of the input images; "
-                    "interpolate: between two input images (or two seeds)",
-                    choices=("sample", "reconstruct", "variations", "interpolate"),
-                ),
                 Param(
                     "spread",
                     "float",

@@ -36,7 +36,7 @@ def encode(model: ModelHandle, paths: list[Path], device: torch.device) -> torch
 def generate(
     model: ModelHandle, request: GenerateRequest, context: RunContext
 ) -> Iterator[ImageSample]:
-    mode = request.params["mode"]
+    mode = request.mode
     needed = {"reconstruct": 1, "variations": 1, "interpolate": 0, "sample": 0}[mode]
     if len(request.inputs) < needed:
         raise DataError(f"mode '{mode}' needs an input image (--input PATH)")

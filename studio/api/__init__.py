@@ -5,7 +5,16 @@ Plugins import from here only. Nothing here imports torch or Qt.
 
 from .data import DataReport, SkippedFile, TrainData
 from .errors import CheckpointError, DataError, ParamError, StudioError
-from .generator import GenerateRequest, Generator, Modality, ModelHandle, RunContext, Trainer
+from .generator import (
+    GENERATION_MODES,
+    GenerateRequest,
+    GenerationMode,
+    Generator,
+    Modality,
+    ModelHandle,
+    RunContext,
+    Trainer,
+)
 from .hookspecs import hookimpl
 from .params import Param, Rule, Schema, parse_assignments
 from .samples import ImageSample, Sample, TextChunk
@@ -13,10 +22,12 @@ from .version import API_VERSION, is_compatible
 
 __all__ = [
     "API_VERSION",
+    "GENERATION_MODES",
     "CheckpointError",
     "DataError",
     "DataReport",
     "GenerateRequest",
+    "GenerationMode",
     "Generator",
     "ImageSample",
     "Modality",

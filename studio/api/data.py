@@ -66,3 +66,6 @@ class TrainData:
     report: DataReport
     validation: Sequence[Any] | None = None
     collate: Callable[[list[Any]], Any] | None = None
+    #: What the data hands the model made for it, e.g. the tokenizer its tokens were made with;
+    #: ``create_model`` reads it. Never saved: whatever the model needs later goes in its assets.
+    metadata: dict[str, Any] = field(default_factory=dict)

@@ -21,6 +21,22 @@ if TYPE_CHECKING:
 
 Modality = Literal["text", "image"]
 
+#: The ways of generating that the window and the command line know how to offer. A generator
+#: lists the ones it supports in :attr:`Generator.modes`; the mode of a request arrives as
+#: :attr:`GenerateRequest.mode`.
+#:
+#: - ``sample``: new samples from seeds (and a prompt, for text);
+#: - ``reconstruct``: each input image as the model sees it (needs input images);
+#: - ``variations``: new samples near an input image (needs one);
+#: - ``interpolate``: a walk between two inputs, or between the seeds ``seed`` and a ``to_seed``.
+GenerationMode = Literal["sample", "reconstruct", "variations", "interpolate"]
+GENERATION_MODES: tuple[GenerationMode, ...] = (
+    "sample",
+    "reconstruct",
+    "variations",
+    "interpolate",
+)
+
 
 @dataclass
 class ModelHandle:
@@ -45,6 +61,8 @@ class GenerateRequest:
     count: int = 1
     # Input files, for generators that transform them (reconstructions, variations, interpolation).
     inputs: list[Path] = field(default_factory=list)
+    #: One of the generator's :attr:`Generator.modes`, checked by Studio before ``generate``.
+    mode: GenerationMode = "sample"
 
 
 @dataclass
@@ -115,6 +133,9 @@ class Generator:
     #: Text generators continue a prompt; image generators may take input images instead.
     takes_prompt: ClassVar[bool] = False
     takes_inputs: ClassVar[bool] = False
+    #: The generation modes offered (see :data:`GENERATION_MODES`); the window shows a walk
+    #: button for ``interpolate`` and a drop zone for ``variations``.
+    modes: ClassVar[tuple[GenerationMode, ...]] = ("sample",)
 
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
@@ -159,6 +180,7 @@ class Generator:
             "description": self.description,
             "takes_prompt": self.takes_prompt,
             "takes_inputs": self.takes_inputs,
+            "modes": list(self.modes),
             "generate_params": self.generate_params.to_json(),
             "train_params": self.train_params.to_json(),
         }

@@ -123,6 +123,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         count=args.count,
         params=parse_assignments(args.set),
         inputs=[Path(p) for p in args.input],
+        mode=args.mode,
         out_dir=out,
         device=args.device,
     )

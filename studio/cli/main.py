@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.api import StudioError
+from studio.api import GENERATION_MODES, StudioError
 from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_USAGE
 
 from . import plugin_commands
@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int)
     gen.add_argument("--count", type=int, default=1)
     gen.add_argument("--input", action="append", default=[], help="input file (repeatable)")
+    gen.add_argument(
+        "--mode",
+        default="sample",
+        choices=GENERATION_MODES,
+        help="sample (default), reconstruct or variations of --input images, or interpolate",
+    )
     gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     gen.add_argument("--device", default="auto")
     gen.add_argument("--out", required=True, help="folder for the outputs")

@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from studio.api import GenerateRequest, ImageSample, Param, RunContext, Schema, TextChunk
+from studio.api import (
+    GenerateRequest,
+    ImageSample,
+    Param,
+    ParamError,
+    RunContext,
+    Schema,
+    TextChunk,
+)
 from studio.engine.device.devices import free_memory, resolve_device
 from studio.engine.events import Event, Finished, Log, Progress, SampleEvent, Started
 from studio.engine.home import Home
@@ -49,6 +57,7 @@ class GenerateJob(Job):
         inputs: list[Path] | None = None,
         out_dir: Path | None = None,
         device: str = "auto",
+        mode: str = "sample",
         health: PluginHealth | None = None,
     ) -> None:
         super().__init__(health)
@@ -64,6 +73,7 @@ class GenerateJob(Job):
         self.inputs = list(inputs or [])
         self.out_dir = out_dir
         self.device_choice = device
+        self.mode = mode
         self._logs: list[str] = []
         self.title = f"Generate with {generator_id}"
 
@@ -73,6 +83,11 @@ class GenerateJob(Job):
         generator = self.host.generator(self.generator_id)
         params = generator.generate_params.validate(self.raw_params)
         REQUEST_PARAMS.validate({"count": self.count, "seed": self.seed})
+        if self.mode not in generator.modes:
+            offered = ", ".join(generator.modes)
+            raise ParamError(
+                "mode", f"{generator.id} does not offer {self.mode!r} (it offers {offered})"
+            )
         # Only now, with every value checked, does anything touch the disk.
         if self.out_dir is not None:
             Path(self.out_dir).mkdir(parents=True, exist_ok=True)
@@ -89,7 +104,9 @@ class GenerateJob(Job):
             model_hash = "untrained"
             yield Log("no model chosen: generating with a fresh, untrained model", "warning")
         model.module.eval()
-        request = GenerateRequest(params, self.prompt, self.seed, self.count, self.inputs)
+        request = GenerateRequest(
+            params, self.prompt, self.seed, self.count, self.inputs, mode=self.mode
+        )
         context = RunContext(device=device, log=self._logs.append, progress=self._progress)
         metadata = {
             "generator": generator.id,
@@ -97,6 +114,7 @@ class GenerateJob(Job):
             "model": str(self.model_ref or ""),
             "model_hash": model_hash,
             "seed": self.seed,
+            "mode": self.mode,
             "params": params,
             "prompt": self.prompt,
         }

@@ -91,9 +91,11 @@ class Session(QObject):
         params: dict[str, Any] | None = None,
         inputs: list[Path] | None = None,
         model: str | None = None,
+        mode: str = "sample",
     ) -> int:
         job = self.engine.generate_job(
             self.generator_id,
+            mode=mode,
             model=(self.model_ref if model is None else model) or None,
             prompt=prompt,
             seed=seed,

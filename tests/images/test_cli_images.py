@@ -53,5 +53,5 @@ def test_train_then_generate_on_the_command_line(env, studio_home, tmp_path) -> 
             meta = json.loads(image.text["studio"])
             assert image.size == (32, 32)
         assert meta["generator"] == "dcgan" and meta["seed"] == 11 + index
-        assert len(meta["model_hash"]) == 64 and meta["params"]["mode"] == "sample"
+        assert len(meta["model_hash"]) == 64 and meta["mode"] == "sample"
         assert json.loads(path.with_suffix(".json").read_text())["seed"] == 11 + index

@@ -70,8 +70,10 @@ def test_seeded_generation_repeats_and_any_image_is_remade_alone(
 @pytest.mark.parametrize("kind", ["gif", "webp"])
 def test_interpolation_frames_and_end_frames(host, home, trained, tmp_path, kind) -> None:
     model = trained["model"]
-    params = {"mode": "interpolate", "frames": 7, "to_seed": 9, "animation": kind}
-    out = generate(host, home, "dcgan", model, tmp_path / "walk", seed=3, params=params)
+    params = {"frames": 7, "to_seed": 9, "animation": kind}
+    out = generate(
+        host, home, "dcgan", model, tmp_path / "walk", seed=3, params=params, mode="interpolate"
+    )
     frames = [
         p for p in pngs(out) if "animation" not in json.loads(p.with_suffix(".json").read_text())
     ]

@@ -86,9 +86,7 @@ def test_reconstruct_variations_and_interpolate_between_images(
     model = trained["model"]
     inputs = sorted(data.glob("*.png"))[:2]
     recon = pngs(
-        generate(
-            host, home, "vae", model, tmp_path / "r", inputs=inputs, params={"mode": "reconstruct"}
-        )
+        generate(host, home, "vae", model, tmp_path / "r", inputs=inputs, mode="reconstruct")
     )
     assert len(recon) == 2
     # A reconstruction resembles its source more than the other source.
@@ -105,7 +103,8 @@ def test_reconstruct_variations_and_interpolate_between_images(
             tmp_path / "v0",
             inputs=inputs[:1],
             count=2,
-            params={"mode": "variations", "spread": 0.0},
+            params={"spread": 0.0},
+            mode="variations",
         )
     )
     assert all(np.array_equal(pixels(p), pixels(recon[0])) for p in same)
@@ -119,7 +118,8 @@ def test_reconstruct_variations_and_interpolate_between_images(
             inputs=inputs[:1],
             count=2,
             seed=4,
-            params={"mode": "variations", "spread": 1.5},
+            params={"spread": 1.5},
+            mode="variations",
         )
     )
     assert not np.array_equal(pixels(spread[0]), pixels(spread[1]))
@@ -130,7 +130,8 @@ def test_reconstruct_variations_and_interpolate_between_images(
         model,
         tmp_path / "i",
         inputs=inputs,
-        params={"mode": "interpolate", "frames": 5},
+        params={"frames": 5},
+        mode="interpolate",
     )
     frames = [
         p for p in pngs(walk) if "animation" not in json.loads(p.with_suffix(".json").read_text())
@@ -146,7 +147,7 @@ def test_modes_that_need_inputs_say_so(host, home, trained, tmp_path) -> None:
     from studio.engine.generation import GenerateJob
 
     job = GenerateJob(
-        host, home, "vae", model=trained["model"], out_dir=tmp_path, params={"mode": "variations"}
+        host, home, "vae", model=trained["model"], out_dir=tmp_path, mode="variations"
     )
     events = list(job.run())
     assert isinstance(events[-1], Failed) and "--input" in events[-1].message

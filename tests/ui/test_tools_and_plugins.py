@@ -41,7 +41,7 @@ def mode_window(qtbot, plugin_site, home, extra_site: Path, monkeypatch):
     window.session.shutdown()
 
 
-def test_walk_and_variations_follow_the_mode_param(qtbot, mode_window) -> None:
+def test_walk_and_variations_follow_the_declared_modes(qtbot, mode_window) -> None:
     window = mode_window
     view = window.create_view.image
     window.session.set_generator("tinypix")
@@ -61,13 +61,13 @@ def test_walk_and_variations_follow_the_mode_param(qtbot, mode_window) -> None:
     assert [e.label for e in walk] == ["t=0.00", "t=0.25", "t=0.50", "t=0.75", "t=1.00"]
     assert walk[0].image == first.image and walk[-1].image == second.image
     assert walk[0].request["inputs"] == [str(first.path), str(second.path)]
-    assert walk[0].request["params"]["mode"] == "interpolate"
+    assert walk[0].request["mode"] == "interpolate"
 
     view.count.setValue(3)
     assert isinstance(wait_job(qtbot, window, view.variations(first.path)), Finished)
     variations = view.gallery.entries()[7:]
     assert [e.label for e in variations] == ["variation 0", "variation 1", "variation 2"]
-    assert variations[0].request["params"]["mode"] == "variations"
+    assert variations[0].request["mode"] == "variations"
 
 
 def test_plugins_dialog_shows_a_broken_plugin_as_failed(qtbot, plugin_site, home, extra_site):

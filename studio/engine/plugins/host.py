@@ -23,7 +23,14 @@ from typing import Any, Literal
 
 import pluggy
 
-from studio.api import API_VERSION, Generator, StudioError, hookspecs, is_compatible
+from studio.api import (
+    API_VERSION,
+    GENERATION_MODES,
+    Generator,
+    StudioError,
+    hookspecs,
+    is_compatible,
+)
 from studio.engine.plugins.install.site import activate as activate_plugin_site
 from studio.engine.settings import Settings
 
@@ -289,6 +296,11 @@ def _checked_generators(host: PluginHost, result: object, name: str) -> list[Gen
             )
         if not generator.id or not generator.name:
             raise PluginLoadError(f"generator {type(generator).__name__} has no id or name")
+        if not generator.modes or any(m not in GENERATION_MODES for m in generator.modes):
+            raise PluginLoadError(
+                f"generator '{generator.id}' has modes {generator.modes!r}; "
+                f"each must be one of {', '.join(GENERATION_MODES)}"
+            )
         if generator.modality not in ("text", "image"):
             raise PluginLoadError(
                 f"generator '{generator.id}' has modality {generator.modality!r}; "

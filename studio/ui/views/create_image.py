@@ -2,7 +2,7 @@
 driven by the generator's own schema, never by its id:
 
 - *Walk between two*: shown when the generate schema has a ``mode`` choice containing
-  "interp" — the two selected images' files become the request's inputs.
+  "interpolate" (``Generator.modes``) — the two selected images' files become the inputs.
 - *Variations of a dropped image*: shown when the generator ``takes_inputs`` (and, with a ``mode``
   param, has a choice containing "variation").
 """
@@ -35,12 +35,9 @@ from .seed_box import SeedBox
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
-def mode_choice(generator, word: str) -> str | None:
-    """The generator's ``mode`` choice containing ``word``, if it has one."""
-    schema = generator.generate_params if generator is not None else None
-    if schema is None or "mode" not in schema or schema["mode"].kind != "choice":
-        return None
-    return next((c for c in schema["mode"].choices if word in c.lower()), None)
+def offers(generator, mode: str) -> bool:
+    """Whether ``generator`` declares the generation ``mode`` (``Generator.modes``)."""
+    return generator is not None and mode in generator.modes
 
 
 class DropZone(QLabel):
@@ -146,29 +143,31 @@ class ImageCreateView(JobView):
         if is_image:
             self.form = ParamForm(generator.generate_params)
             self.form_holder.addWidget(self.form)
-        self.walk_button.setVisible(is_image and mode_choice(generator, "interp") is not None)
-        takes = is_image and generator.takes_inputs
-        has_mode = is_image and "mode" in generator.generate_params
+        self.walk_button.setVisible(is_image and offers(generator, "interpolate"))
         self.drop_zone.setVisible(
-            bool(takes and (not has_mode or mode_choice(generator, "variation")))
+            bool(is_image and generator.takes_inputs and offers(generator, "variations"))
         )
 
     # -- starting jobs --------------------------------------------------------------------------
 
-    def _params(self, mode: str | None = None) -> dict | None:
+    def _params(self) -> dict | None:
         if self.form is None:
             return None
         try:
-            params = self.form.values()
+            return self.form.values()
         except ParamError:
             self.form.errors()
             return None
-        if mode is not None:
-            params["mode"] = mode
-        return params
 
     def _start(
-        self, seed: int, count: int, params: dict, inputs=None, model=None, only=None
+        self,
+        seed: int,
+        count: int,
+        params: dict,
+        inputs=None,
+        model=None,
+        only=None,
+        mode: str = "sample",
     ) -> int | None:
         if self.job_id is not None:
             return None
@@ -178,9 +177,15 @@ class ImageCreateView(JobView):
             "params": params,
             "model": self.session.model_ref if model is None else model,
             "inputs": [str(p) for p in inputs or []],
+            "mode": mode,
         }
         job_id = self.session.generate(
-            seed=seed, count=count, params=params, inputs=inputs, model=self._request["model"]
+            seed=seed,
+            count=count,
+            params=params,
+            inputs=inputs,
+            model=self._request["model"],
+            mode=mode,
         )
         self.follow(job_id)
         return job_id
@@ -201,9 +206,12 @@ class ImageCreateView(JobView):
         request = entry.request
         inputs = [Path(p) for p in request.get("inputs", [])]
         params, model = dict(request["params"]), request["model"]
+        mode = request.get("mode", "sample")
         if model:
-            return self._start(entry.seed or 0, 1, params, inputs, model)
-        return self._start(request["seed"], entry.index + 1, params, inputs, model, entry.index)
+            return self._start(entry.seed or 0, 1, params, inputs, model, mode=mode)
+        return self._start(
+            request["seed"], entry.index + 1, params, inputs, model, entry.index, mode=mode
+        )
 
     def walk(self) -> int | None:
         """A walk between the two selected images, in the generator's own terms: their files as
@@ -211,11 +219,10 @@ class ImageCreateView(JobView):
         param, and its ``frames`` param (when it has one) instead of the count."""
         chosen = [e for e in self.gallery.selected_entries() if e.path]
         generator = self.session.generator
-        mode = mode_choice(generator, "interp")
-        if len(chosen) != 2 or mode is None:
+        if len(chosen) != 2 or not offers(generator, "interpolate"):
             self.progress.setText("Select exactly two images to walk between.")
             return None
-        params = self._params(mode)
+        params = self._params()
         if params is None:
             return None
         schema = generator.generate_params
@@ -223,15 +230,14 @@ class ImageCreateView(JobView):
             params["to_seed"] = chosen[1].seed
         inputs = [chosen[0].path, chosen[1].path] if generator.takes_inputs else []
         count = 1 if "frames" in schema else self.count.value()
-        return self._start(chosen[0].seed or 0, count, params, inputs)
+        return self._start(chosen[0].seed or 0, count, params, inputs, mode="interpolate")
 
     def variations(self, path: Path) -> int | None:
-        params = self._params(mode_choice(self.session.generator, "variation"))
-        return (
-            None
-            if params is None
-            else self._start(self.seed.value(), self.count.value(), params, [path])
-        )
+        params = self._params()
+        if params is None:
+            return None
+        mode = "variations" if offers(self.session.generator, "variations") else "sample"
+        return self._start(self.seed.value(), self.count.value(), params, [path], mode=mode)
 
     # -- events ---------------------------------------------------------------------------------
 

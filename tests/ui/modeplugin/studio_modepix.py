@@ -19,15 +19,9 @@ def _make():
         id = "modepix"
         name = "Mode pixel model (test)"
         takes_inputs = True
+        modes = ("sample", "interpolate", "variations")
         generate_params = Schema(
             [
-                Param(
-                    "mode",
-                    "choice",
-                    "sample",
-                    "what to make",
-                    choices=("sample", "interpolate", "variations"),
-                ),
                 Param("brightness", "float", 1.0, "scale", minimum=0.0, maximum=2.0),
             ]
         )
@@ -36,7 +30,7 @@ def _make():
             import numpy as np
             from PIL import Image
 
-            mode = request.params["mode"]
+            mode = request.mode
             if mode == "sample":
                 yield from super().generate(model, request, context)
                 return
