@@ -63,12 +63,14 @@ def test_imports_point_one_way(package: str, forbidden: tuple[str, ...]) -> None
     assert _violations(package, forbidden) == []
 
 
-@pytest.mark.parametrize("package", ["studio/ui", "studio/cli"])
+@pytest.mark.parametrize("package", ["studio/ui", "studio/cli", "studio/testing.py"])
 def test_window_and_command_line_use_the_engine_facade(package: str) -> None:
-    """The window and the command line reach the engine through ``studio.engine`` alone."""
+    """The window, the command line and the plugin test harness reach the engine through
+    ``studio.engine`` alone."""
+    modules = [ROOT / package] if package.endswith(".py") else _modules(package)
     reaching_in = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in _modules(package)
+        for path in modules
         for name in _imports(path)
         if name.startswith("studio.engine.")
     ]

@@ -78,12 +78,8 @@ class GANTrainer(Trainer):
 
     def preview(self, step: int) -> list[ImageSample]:
         """The same noise every time, so the grid shows the generator changing, not the noise."""
-        self.g.eval()
-        try:
-            z = self.preview_noise.to(self.device)[:, :, None, None]
-            images = (self.g(z) + 1) / 2
-        finally:
-            self.g.train()
+        z = self.preview_noise.to(self.device)[:, :, None, None]
+        images = (self.g(z) + 1) / 2  # the engine has put the GAN in eval mode
         pixels = [to_pixels(image) for image in images]
         return [ImageSample(grid(pixels), 0, self.params["seed"], label=f"step {step}")]
 

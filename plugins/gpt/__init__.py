@@ -268,15 +268,16 @@ class GPTGenerator(Generator):
             block_size=block_size,
         )
         train, validation = split_tokens(tokens, block_size, params["val_fraction"], report)
-        train.tokenizer = tokenizer  # create_model builds the model around it
-        return TrainData(train=train, validation=validation, report=report)
+        # create_model builds the model around the tokenizer that made the tokens.
+        return TrainData(
+            train=train, validation=validation, report=report, metadata={"tokenizer": tokenizer}
+        )
 
     def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
         from .handles import build_model, model_config
         from .tokenizer import ByteTokenizer
 
-        tokenizer = getattr(data.train, "tokenizer", None) if data else None
-        tokenizer = tokenizer or ByteTokenizer()
+        tokenizer = (data.metadata.get("tokenizer") if data else None) or ByteTokenizer()
         return build_model(model_config(params, tokenizer.vocab_size), tokenizer)
 
     def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:

@@ -9,8 +9,6 @@ import torch
 
 from studio.api import DataError, DataReport
 
-from .tokenizer import Tokenizer
-
 
 class Windows:
     """Item i: tokens ``i .. i + block_size`` (inputs and, shifted by one, targets) as one row.
@@ -21,7 +19,6 @@ class Windows:
     def __init__(self, tokens: torch.Tensor, block_size: int) -> None:
         self.tokens = tokens
         self.block_size = block_size
-        self.tokenizer: Tokenizer | None = None  # the tokenizer that made ``tokens``
 
     def __len__(self) -> int:
         return max(0, len(self.tokens) - self.block_size)

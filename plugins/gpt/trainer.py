@@ -105,6 +105,8 @@ class GPTTrainer(Trainer):
             "speed/tokens_per_s": inputs.numel() / seconds,
         }
 
+    # The engine puts the model in eval mode (and back) around evaluate and preview.
+
     def evaluate(self) -> dict[str, float]:
         """Mean loss over random held-out windows (nanoGPT's estimate), the same ones each time."""
         validation = self.data.validation
@@ -112,8 +114,6 @@ class GPTTrainer(Trainer):
             return {}
         generator = torch.Generator().manual_seed(1234)
         batch_size = self.params["batch_size"]
-        was_training = self.module.training
-        self.module.eval()
         losses = []
         for _ in range(self.params["eval_batches"]):
             rows = torch.randint(len(validation), (batch_size,), generator=generator).tolist()
@@ -121,13 +121,10 @@ class GPTTrainer(Trainer):
             with self._autocast():
                 _, loss = self.module(batch[:, :-1], batch[:, 1:])
             losses.append(loss.float())
-        self.module.train(was_training)
         return {"loss/val": torch.stack(losses).mean().item()}
 
     def preview(self, step: int) -> list[TextChunk]:
         """A continuation of the same prompt with the same seed, so previews show progress only."""
-        was_training = self.module.training
-        self.module.eval()
         options = SamplingOptions(max_new_tokens=self.params["preview_tokens"], temperature=0.8)
         text = "".join(
             generate_text(
@@ -139,7 +136,6 @@ class GPTTrainer(Trainer):
                 device=self.context.device,
             )
         )
-        self.module.train(was_training)
         return [TextChunk(text, 0, 0)]
 
     def state_dict(self) -> dict[str, Any]:

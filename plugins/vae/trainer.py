@@ -56,26 +56,18 @@ class VAETrainer(Trainer):
         held = self.data.validation
         if held is None or len(held) == 0:
             return {}
-        self.module.eval()
-        try:
-            x = torch.stack([held[i] for i in range(min(len(held), 1024))]).to(self.device)
-            x = x.float() / 255
-            noise = seeded_normal(0, (len(x), self.model.config["latent"])).to(self.device)
-            recon, kl = elbo_terms(self.module, x, noise)
-        finally:
-            self.module.train()
+        x = torch.stack([held[i] for i in range(min(len(held), 1024))]).to(self.device)
+        x = x.float() / 255
+        noise = seeded_normal(0, (len(x), self.model.config["latent"])).to(self.device)
+        recon, kl = elbo_terms(self.module, x, noise)
         return {"loss/val_recon": float(recon), "ELBO/val_ELBO": -float(recon + kl)}
 
     def preview(self, step: int) -> list[ImageSample]:
         """Three rows: fixed training pictures, their reconstructions, fixed-noise samples."""
-        self.module.eval()
-        try:
-            x = self.preview_images.to(self.device).float() / 255
-            mean, _ = self.module.encode(x)
-            recon = torch.sigmoid(self.module.decode(mean))
-            samples = torch.sigmoid(self.module.decode(self.preview_noise.to(self.device)))
-        finally:
-            self.module.train()
+        x = self.preview_images.to(self.device).float() / 255
+        mean, _ = self.module.encode(x)
+        recon = torch.sigmoid(self.module.decode(mean))
+        samples = torch.sigmoid(self.module.decode(self.preview_noise.to(self.device)))
         rows = [to_pixels(i) for i in (*x, *recon)] + [to_pixels(i) for i in samples]
         sheet = grid(rows, columns=len(x))
         return [ImageSample(sheet, 0, self.params["seed"], label=f"step {step}")]

@@ -15,7 +15,7 @@ without the window or the command line noticing.
 Nothing here imports torch at import time; jobs import it when they run.
 """
 
-from studio.engine.datacheck import DataCheckJob
+from studio.engine.datacheck import DataCheckJob, check_data
 from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
 from studio.engine.device.warmup import prewarm
 from studio.engine.events import (
@@ -74,6 +74,7 @@ __all__ = [
     "Settings",
     "Started",
     "TrainJob",
+    "check_data",
     "describe_device",
     "describe_failure",
     "find_run",

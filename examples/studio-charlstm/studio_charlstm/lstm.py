@@ -85,16 +85,13 @@ class LSTMTrainer(Trainer):
         items = [validation[i] for i in range(min(64, len(validation)))]
         ids = torch.stack([i for i, _ in items]).to(self.context.device)
         targets = torch.stack([t for _, t in items]).to(self.context.device)
-        self.model.module.eval()
+        # Studio puts the model in eval mode around evaluate and preview.
         loss = sequence_loss(self.model.module, ids, targets).item()
-        self.model.module.train()
         return {"loss/val": loss}
 
     def preview(self, step: int) -> list[TextChunk]:
         request = GenerateRequest({"length": 120, "temperature": 0.8, "top_k": 0}, seed=step)
-        self.model.module.eval()
         text = "".join(c.text for c in sample(self.model, request, RunContext(self.context.device)))
-        self.model.module.train()
         return [TextChunk(text, 0, step)]
 
     def state_dict(self) -> dict[str, Any]:

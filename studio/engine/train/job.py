@@ -27,6 +27,7 @@ from studio.engine.store.runs import MetricsLog, Run, create_run, find_run, trun
 from studio.engine.train.batching import EpochSampler, default_collate, gather, to_device
 from studio.engine.train.fingerprint import data_fingerprint
 from studio.engine.train.loop_params import training_schema
+from studio.engine.train.modes import evaluating
 from studio.engine.train.seeding import capture_rng, preserved_rng, restore_rng, seed_everything
 
 
@@ -215,14 +216,16 @@ class TrainJob(Job):
                 self.step = step
                 values = {name: float(value) for name, value in values.items()}
                 if params["eval_every"] and step % params["eval_every"] == 0:
-                    with preserved_rng(), torch.no_grad():
+                    with preserved_rng(), torch.no_grad(), evaluating(model.module):
                         values.update({k: float(v) for k, v in trainer.evaluate().items()})
                 metrics.append(step, values)
                 yield Metric(step, values)
                 yield clock.progress(step)
                 yield from self._drain_logs()
                 if params["preview_every"] and step % params["preview_every"] == 0:
-                    yield from self._previews(torch, generator, trainer, run, step)
+                    with evaluating(model.module):
+                        samples = self._preview_samples(torch, trainer, step)
+                    yield from self._previews(generator, samples, run, step)
                 if step % params["checkpoint_every"] == 0 or step == total:
                     yield save("scheduled" if step < total else "final")
                     last_saved = step
@@ -257,9 +260,12 @@ class TrainJob(Job):
         while self._logs:
             yield Log(self._logs.pop(0))
 
-    def _previews(self, torch, generator, trainer, run: Run, step: int) -> Iterator[Event]:
+    @staticmethod
+    def _preview_samples(torch, trainer, step: int) -> list:
         with preserved_rng(), torch.no_grad():
-            samples = trainer.preview(step)
+            return trainer.preview(step)
+
+    def _previews(self, generator, samples: list, run: Run, step: int) -> Iterator[Event]:
         for index, sample in enumerate(samples):
             metadata = {
                 "generator": generator.id,

@@ -68,25 +68,21 @@ class CharTrainer(Trainer):
     def evaluate(self) -> dict[str, float]:
         if self.data.validation is None or len(self.data.validation) == 0:
             return {}
-        self.model.module.eval()
         items = [self.data.validation[i] for i in range(min(64, len(self.data.validation)))]
         ids = torch.stack([i for i, _ in items]).to(self.context.device)
         target = torch.stack([t for _, t in items]).to(self.context.device)
         loss = F.cross_entropy(self.model.module(ids), target).item()
-        self.model.module.train()
         return {"loss/val": loss}
 
     def preview(self, step: int) -> list[TextChunk]:
         from studio.api import GenerateRequest, RunContext
 
-        self.model.module.eval()
         request = GenerateRequest(
             {"max_new_chars": 20, "temperature": 1.0, "delay_ms": 0}, seed=step
         )
         text = "".join(
             c.text for c in sample_chars(self.model, request, RunContext(self.context.device))
         )
-        self.model.module.train()
         return [TextChunk(text, 0, step)]
 
     def state_dict(self) -> dict[str, Any]:
