@@ -87,12 +87,3 @@ def corpus(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _pyside_refcount_guard() -> None:
-    """PySide6 6.12 on CPython 3.11 leaks references to None/True per signal (studio/ui/pyside_fix):
-    guard the whole session, since many Qt tests build widgets without going through the app."""
-    from studio.ui import pyside_fix
-
-    pyside_fix.apply()

@@ -79,12 +79,14 @@ def build_window(home, settings, *, safe_mode: bool = False):
 
     from studio.engine import open_session
 
-    from . import pyside_fix
+    from .binding_check import binding_warning
     from .main_window import MainWindow
     from .session import Session
     from .theme import apply_theme
 
-    pyside_fix.apply()  # before any signal traffic: see the module's docstring
+    warning = binding_warning()  # a binding known to crash long sessions: say so now
+    if warning:
+        print(f"studio: warning: {warning}", file=sys.stderr)
     theme = settings.get("theme", "dark")
     apply_theme(QApplication.instance(), theme)
     session = Session(open_session(home=home, settings=settings, safe_mode=safe_mode))

@@ -3,9 +3,9 @@
 PySide6-Essentials 6.12.0 dropped a reference to ``None`` on every call from Qt into a Python
 override (each paint of a curve, each move of a plot item). Live curves make dozens of such calls
 a frame, and after a few minutes of training in the window ``None``'s count reached zero and the
-app aborted ("Fatal Python error: none_dealloc"). ``studio/ui/pyside_fix.py`` keeps an affected
-process alive, but pyproject.toml keeps that version out altogether, and this test fails on any
-binding that brings the fault back (the guard does not hide it: counts still fall).
+app aborted ("Fatal Python error: none_dealloc"). pyproject.toml keeps that version out, the window
+warns at start-up on a binding that leaks (``studio/ui/binding_check.py``), and this test fails on
+any binding that brings the fault back.
 """
 
 from __future__ import annotations
