@@ -27,13 +27,12 @@ def main(argv: list[str] | None = None, *, safe_mode: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setOrganizationName("Studio")
     app.setApplicationName("Studio")
-    _use_library_folder(QSettings)
 
     from studio.engine import Home, Settings
 
     from .startup import begin_start, end_start
 
-    home = Home.open()
+    home = Home.open(_library_folder(QSettings))
     settings = Settings.load(home.settings_file)
     if begin_start(home.start_marker) and not safe_mode:
         answer = QMessageBox.question(
@@ -95,10 +94,11 @@ def build_window(home, settings, *, safe_mode: bool = False):
     return window
 
 
-def _use_library_folder(qsettings_class) -> None:
-    """A library folder chosen in Settings applies unless STUDIO_HOME says otherwise."""
+def _library_folder(qsettings_class):
+    """The library folder chosen in Settings, unless STUDIO_HOME says otherwise (then None)."""
+    from pathlib import Path
+
     if os.environ.get("STUDIO_HOME"):
-        return
+        return None
     folder = qsettings_class().value("library_folder", "")
-    if folder:
-        os.environ["STUDIO_HOME"] = str(folder)
+    return Path(folder) if folder else None

@@ -60,7 +60,7 @@ class Session(QObject):
         if generator_id != self.generator_id:
             self.generator_id = generator_id
             self.model_ref = ""
-            self.settings.data.setdefault("ui", {})["generator"] = generator_id
+            self.settings.set("ui", {**(self.settings.get("ui") or {}), "generator": generator_id})
             self.generator_changed.emit(generator_id)
 
     def set_model(self, reference: str) -> None:

@@ -60,7 +60,7 @@ class SettingsDialog(QDialog):
             self.library.setText(folder)
 
     def apply(self) -> None:
-        self.settings.data["device"] = self.device.currentText()
-        self.settings.data["theme"] = self.theme.currentText()
-        self.settings.save()
+        self.settings.update(
+            {"device": self.device.currentText(), "theme": self.theme.currentText()}
+        )
         QSettings().setValue(LIBRARY_KEY, self.library.text())

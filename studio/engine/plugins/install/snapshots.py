@@ -51,7 +51,7 @@ def take(home_root: Path, site: Path, settings: Settings, reason: str) -> Path:
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     _copy_tree(site, partial / "site")
-    state = {key: settings.data.get(key) for key in PLUGIN_KEYS}
+    state = {key: settings.get(key) for key in PLUGIN_KEYS}
     write_json(partial / "snapshot.json", {"reason": reason, "created": stamp, "settings": state})
     # A snapshot is complete or absent: it only gets its name once fully written.
     partial.rename(target)
@@ -95,11 +95,6 @@ def restore_latest(home_root: Path, site: Path, settings: Settings) -> dict[str,
         site.rename(retired)
     staged.rename(site)
     shutil.rmtree(retired, ignore_errors=True)
-    for key, value in latest["settings"].items():
-        if value is None:
-            settings.data.pop(key, None)
-        else:
-            settings.data[key] = value
-    settings.save()
+    settings.update(dict(latest["settings"]))
     shutil.rmtree(latest["path"])
     return latest
