@@ -1,0 +1,104 @@
+"""Which jobs run in a child process, and building either kind of job from the same arguments.
+
+Third-party plugins' jobs run isolated by default: a segfault in their code then costs that job
+only. Built-in generators run in-process (no start-up cost) unless the user chose "isolate every
+job" in Settings (``isolate_all_jobs``) or passed ``--isolate`` on the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.api import StudioError
+from studio.engine.generation import GenerateJob
+from studio.engine.home import Home
+from studio.engine.jobs import Job
+from studio.engine.plugins.host import PluginHost
+from studio.engine.process.isolated import IsolatedJob
+from studio.engine.settings import Settings
+from studio.engine.store.runs import find_run
+from studio.engine.train.job import TrainJob
+
+ISOLATE_SETTING = "isolate_all_jobs"
+
+
+def should_isolate(
+    host: PluginHost, settings: Settings | None, generator_id: str | None, isolate: bool | None
+) -> bool:
+    """``isolate`` True or False decides; None follows the setting and the plugin's origin."""
+    if isolate is not None:
+        return isolate
+    if settings is not None and settings.get(ISOLATE_SETTING, False):
+        return True
+    record = host.records.get(host.generator_plugin.get(generator_id or "", ""))
+    return record is not None and not record.builtin
+
+
+def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
+    def value(v: Any) -> Any:
+        if isinstance(v, Path):
+            return str(v)
+        if isinstance(v, (list, tuple)):
+            return [value(item) for item in v]
+        return v
+
+    return {k: value(v) for k, v in kwargs.items()}
+
+
+def train_job(
+    host: PluginHost,
+    home: Home,
+    settings: Settings | None = None,
+    *,
+    isolate: bool | None = None,
+    processes: int = 1,
+    **kwargs: Any,
+) -> Job:
+    """A TrainJob, in-process or isolated; ``processes`` > 1 trains on that many ranks."""
+    generator_id = kwargs.get("generator_id")
+    if kwargs.get("resume") is not None:
+        try:
+            generator_id = find_run(home.runs, str(kwargs["resume"])).info["generator"]
+        except StudioError:
+            return TrainJob(host, home, **kwargs)  # it fails with the run's error, in-process
+    local = TrainJob(host, home, **kwargs)
+    if processes <= 1 and not should_isolate(host, settings, generator_id, isolate):
+        return local
+    launcher: tuple[str, ...] = ()
+    if processes > 1:
+        launcher = ("-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}")
+    return IsolatedJob(
+        "train",
+        host,
+        home,
+        generator_id=generator_id,
+        kwargs=_plain(kwargs),
+        title=local.title + (f" on {processes} processes" if processes > 1 else ""),
+        use_settings=settings is not None,
+        launcher=launcher,
+    )
+
+
+def generate_job(
+    host: PluginHost,
+    home: Home,
+    settings: Settings | None = None,
+    *,
+    isolate: bool | None = None,
+    **kwargs: Any,
+) -> Job:
+    local = GenerateJob(host, home, **kwargs)
+    if not should_isolate(host, settings, local.generator_id, isolate):
+        return local
+    # The seed the local job drew, so the isolated one records the same.
+    kwargs = {**kwargs, "seed": local.seed}
+    return IsolatedJob(
+        "generate",
+        host,
+        home,
+        generator_id=local.generator_id,
+        kwargs=_plain(kwargs),
+        title=local.title,
+        use_settings=settings is not None,
+    )
