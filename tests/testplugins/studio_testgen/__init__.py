@@ -8,6 +8,8 @@ plugin should, so discovering this plugin stays cheap.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,10 @@ from studio.api import (
 )
 
 STUDIO_API_VERSION = 1
+
+if os.environ.get("STUDIO_TESTGEN_HANG_AT_IMPORT"):
+    # A plugin that never finishes importing (tests cancel an isolated job stuck here).
+    time.sleep(3600)
 
 _LOOP = {
     "steps": 40,
@@ -63,7 +69,8 @@ class TinyChar(Generator):
                 "choice",
                 "error",
                 "what the planned failure raises (tests)",
-                choices=("error", "out-of-memory"),
+                # The crashes and the hang kill or stall the whole process: isolated jobs only.
+                choices=("error", "out-of-memory", "segfault", "abort", "exit", "sigkill", "hang"),
                 advanced=True,
             ),
             Param(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,10 +56,11 @@ class CharTrainer(Trainer):
     def step(self, batch: Any, step: int) -> dict[str, float]:
         if self.params["step_delay_ms"]:
             time.sleep(self.params["step_delay_ms"] / 1000)
-        if self.params["fail_at_step"] and step == self.params["fail_at_step"]:
-            if self.params["fail_with"] == "out-of-memory":
-                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
-            raise RuntimeError(f"planned failure at step {step}")
+        how = self.params["fail_with"]
+        # A crash of the process happens in a fresh run only, so a resumed run goes past it.
+        fresh = how in ("error", "out-of-memory") or self.context.start_step == 0
+        if self.params["fail_at_step"] and step == self.params["fail_at_step"] and fresh:
+            crash(how, step)
         ids, target = batch
         loss = F.cross_entropy(self.model.module(ids), target)
         self.optimizer.zero_grad(set_to_none=True)
@@ -90,6 +93,25 @@ class CharTrainer(Trainer):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
+
+
+def crash(how: str, step: int) -> None:
+    """The ways a plugin's step goes wrong, from an exception to taking its process down."""
+    if how == "out-of-memory":
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+    if how == "segfault":
+        import ctypes
+
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+    elif how == "abort":
+        os.abort()
+    elif how == "exit":
+        os._exit(3)
+    elif how == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif how == "hang":
+        time.sleep(3600)
+    raise RuntimeError(f"planned failure at step {step}")
 
 
 def sample_chars(model: ModelHandle, request: Any, context: Any) -> Iterator[TextChunk]:

@@ -1,0 +1,200 @@
+"""Jobs in a child process: the same events as in-process, cancel, and crashes that cost one job.
+
+Each isolated job starts a fresh interpreter (about two seconds here, torch's import most of it),
+so the tests share a few runs and keep the models tiny.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.engine.events import Cancelled, CheckpointSaved, Failed, Finished, Metric, SampleEvent
+from studio.engine.process import codec
+from studio.engine.process.isolated import IsolatedJob
+from studio.engine.process.policy import generate_job, should_isolate, train_job
+from studio.engine.settings import Settings
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.runs import find_run
+
+PARAMS = {
+    "steps": 12,
+    "batch_size": 4,
+    "checkpoint_every": 6,
+    "eval_every": 4,
+    "preview_every": 6,
+    "context": 4,
+    "hidden": 16,
+}
+
+
+def _train(host, home, corpus, isolate, **params):
+    job = train_job(
+        host,
+        home,
+        None,
+        isolate=isolate,
+        generator_id="tinychar",
+        data=corpus,
+        params={**PARAMS, **params},
+    )
+    assert isinstance(job, IsolatedJob) == isolate
+    return job, list(job.run())
+
+
+def _signature(events):
+    """What a user sees of a job, without the run's own (time-stamped) folder names."""
+    seen = []
+    for event in events:
+        if isinstance(event, Metric):
+            seen.append(("metric", event.step, event.values))
+        elif isinstance(event, SampleEvent):
+            seen.append(("sample", event.step, event.sample))
+        elif isinstance(event, CheckpointSaved):
+            seen.append(("checkpoint", event.step, event.reason))
+        else:
+            seen.append((type(event).__name__,))
+    return seen
+
+
+def test_isolated_events_equal_in_process_events(host, home, corpus) -> None:
+    _job, local = _train(host, home, corpus, isolate=False)
+    _job, isolated = _train(host, home, corpus, isolate=True)
+    assert isinstance(isolated[-1], Finished), isolated[-1]
+    # Same seed, same metrics, bit for bit; the same previews and checkpoints in the same order.
+    assert _signature(isolated) == _signature(local)
+    assert Path(isolated[-1].result["model"]).is_dir()
+
+
+def test_isolated_generation_streams_the_same_images(host, home) -> None:
+    def images(isolate):
+        job = generate_job(
+            host, home, None, isolate=isolate, generator_id="tinypix", seed=5, count=2
+        )
+        return [e.sample for e in job.run() if isinstance(e, SampleEvent)]
+
+    local, isolated = images(False), images(True)
+    assert len(isolated) == 2
+    for a, b in zip(local, isolated, strict=True):
+        assert (
+            (a.pixels == b.pixels).all() and a.seed == b.seed and a.pixels.dtype == b.pixels.dtype
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("segfault", "was killed by SIGSEGV"),
+        ("exit", "exited with code 3"),
+        ("sigkill", "was killed by SIGKILL"),
+    ],
+)
+def test_a_crashing_child_fails_only_its_job(host, home, corpus, how, reason) -> None:
+    name = f"crash-{how}"
+    job = train_job(
+        host,
+        home,
+        None,
+        generator_id="tinychar",
+        data=corpus,
+        name=name,
+        params={**PARAMS, "steps": 10, "checkpoint_every": 4, "fail_at_step": 6, "fail_with": how},
+    )
+    assert isinstance(job, IsolatedJob)  # a third-party plugin: isolated by default
+    events = list(job.run())
+    failed = events[-1]
+    assert isinstance(failed, Failed), failed
+    assert reason in failed.message and "plugin 'testgen'" in failed.message
+    assert "step 4 is kept" in failed.hint and f"studio resume {name}" in failed.hint
+    assert host.health.failures["testgen"] == 1  # toward the plugin's three strikes
+    run = find_run(home.runs, name)
+    assert run.info["status"] == "failed"
+    assert ckpt.newest_valid(run.checkpoints_dir).step == 4
+
+    # This process lives on, and the next job (the resume) continues from the checkpoint.
+    resumed = list(train_job(host, home, None, resume=name).run())
+    assert isinstance(resumed[-1], Finished), resumed[-1]
+    steps = [e.step for e in resumed if isinstance(e, Metric)]
+    assert steps == list(range(5, 11))
+
+
+def test_cancel_of_an_isolated_job_saves_a_checkpoint(host, home, corpus) -> None:
+    job = train_job(
+        host,
+        home,
+        None,
+        generator_id="tinychar",
+        data=corpus,
+        name="stopped",
+        params={**PARAMS, "steps": 100_000, "step_delay_ms": 10, "checkpoint_every": 1000},
+    )
+    events = []
+    for event in job.run():
+        events.append(event)
+        if isinstance(event, Metric) and event.step == 5:
+            job.cancel()
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    assert isinstance(events[-1], Cancelled)
+    assert saved and saved[-1].reason == "cancelled" and saved[-1].step >= 5
+    run = find_run(home.runs, "stopped")
+    assert run.info["status"] == "cancelled"
+    assert ckpt.newest_valid(run.checkpoints_dir).step == saved[-1].step
+
+
+def _cancel_after(job, seconds: float) -> list:
+    events: list = []
+    reader = threading.Thread(target=lambda: events.extend(job.run()))
+    reader.start()
+    time.sleep(seconds)
+    job.cancel()
+    reader.join(timeout=60)
+    assert not reader.is_alive()
+    return events
+
+
+def test_a_job_hanging_in_a_step_is_killed_after_the_grace_period(host, home, corpus) -> None:
+    job = train_job(
+        host,
+        home,
+        None,
+        generator_id="tinychar",
+        data=corpus,
+        params={**PARAMS, "fail_at_step": 2, "fail_with": "hang"},
+    )
+    job.cancel_grace_s = 1.0
+    began = time.monotonic()
+    events = _cancel_after(job, 4.0)
+    assert isinstance(events[-1], Cancelled)
+    assert job.process.poll() is not None  # gone: its memory (and any GPU memory) released
+    assert time.monotonic() - began < 30
+
+
+def test_a_plugin_hanging_at_import_can_be_cancelled(host, home, corpus, monkeypatch) -> None:
+    # Only the child sees this: the plugin was imported before, here, without it.
+    monkeypatch.setenv("STUDIO_TESTGEN_HANG_AT_IMPORT", "1")
+    job = train_job(host, home, None, generator_id="tinychar", data=corpus, params=PARAMS)
+    job.cancel_grace_s = 1.0
+    events = _cancel_after(job, 3.0)
+    assert [type(e) for e in events] == [Cancelled]
+    assert job.process.poll() is not None
+
+
+def test_which_jobs_are_isolated(host, tmp_path) -> None:
+    assert should_isolate(host, None, "tinychar", None)  # third-party: isolated
+    assert not should_isolate(host, None, "gpt", None)  # built-in: in-process
+    settings = Settings(tmp_path / "settings.json", {"isolate_all_jobs": True})
+    assert should_isolate(host, settings, "gpt", None)
+    assert should_isolate(host, None, "gpt", True)  # --isolate
+    assert not should_isolate(host, settings, "tinychar", False)
+
+
+def test_the_pipe_refuses_anything_but_plain_data() -> None:
+    event = Failed("boom", hint="h")
+    assert codec.loads(codec.dumps(event)) == event
+    with pytest.raises(pickle.UnpicklingError, match="refused"):
+        codec.loads(pickle.dumps(Path("/etc")))
