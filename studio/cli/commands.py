@@ -18,7 +18,10 @@ from .progress import EventPrinter
 
 
 def _session(args: argparse.Namespace) -> Session:
-    return open_session(safe_mode=getattr(args, "safe_mode", False))
+    # --isolate runs the job in its own process; without it the isolation policy decides.
+    return open_session(
+        safe_mode=getattr(args, "safe_mode", False), isolate=getattr(args, "isolate", None)
+    )
 
 
 def _print_json(data: Any) -> None:
@@ -131,6 +134,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.nproc_per_node > 1:
+        return launch_ranks(args.nproc_per_node, args.argv)
     session = _session(args)
     params: dict[str, Any] = parse_assignments(args.set)
     if args.steps is not None:
@@ -146,7 +151,49 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    if args.nproc_per_node > 1:
+        return launch_ranks(args.nproc_per_node, args.argv)
     return run_job(_session(args).resume_job(args.run, extra_steps=args.steps))
+
+
+def launch_ranks(processes: int, argv: list[str]) -> int:
+    """Run this same command under PyTorch's launcher, once per rank, on this machine.
+
+    ``studio train ... --nproc-per-node 2`` is ``torchrun --standalone --nproc-per-node 2 -m
+    studio train ...``; each rank finds its rank in the environment (train/distributed.py).
+    Ctrl+C reaches every rank (one process group): each cancels, rank 0 saves the checkpoint.
+    """
+    import subprocess
+
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={processes}",
+        "-m",
+        "studio",
+        *_without_nproc(argv),
+    ]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the ranks handle it
+    try:
+        code = subprocess.call(command)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return code if code >= 0 else EXIT_FAILED
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc-per-node":
+            skip = True
+        elif not arg.startswith("--nproc-per-node="):
+            kept.append(arg)
+    return kept
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     gen.add_argument("--device", default="auto")
     gen.add_argument("--out", required=True, help="folder for the outputs")
+    _isolation(gen)
 
     train = sub.add_parser("train", help="train a model, or fine-tune one with --from")
     train.add_argument("generator")
@@ -59,10 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int)
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     train.add_argument("--name")
+    _isolation(train)
+    _processes(train)
 
     resume = sub.add_parser("resume", help="continue a stopped or killed run")
     resume.add_argument("run")
     resume.add_argument("--steps", type=int, help="raise the run's total steps")
+    _isolation(resume)
+    _processes(resume)
 
     for name, help_text in (("runs", "list training runs"), ("models", "list models")):
         listing = sub.add_parser(name, help=help_text)
@@ -76,12 +81,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _isolation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        default=None,
+        help="run the job in its own process (third-party plugins' jobs always are)",
+    )
+
+
+def _processes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train on N processes with PyTorch's launcher (torchrun): one per GPU, or CPU ranks",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     from studio.engine import safe_mode_requested
 
     args.safe_mode = args.safe_mode or safe_mode_requested()
+    args.argv = argv  # --nproc-per-node runs the same command again under torchrun
     if args.command is None:
         return open_window(args.safe_mode)
     from . import commands

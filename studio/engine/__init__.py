@@ -11,6 +11,7 @@ without the window or the command line noticing.
     store/                      atomic writes, checkpoints, trainer state, runs, the model library
     plugins/                    the plugin host, plugin health, fallback exporters, install/
     device/                     choosing a device, host memory during jobs, warming torch up
+    process/                    jobs in a child process; which jobs are isolated
 
 Nothing here imports torch at import time; jobs import it when they run.
 """
@@ -37,6 +38,7 @@ from studio.engine.jobs import Job, describe_failure
 from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
 from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
 from studio.engine.plugins.install.installer import InstallResult, PluginInstaller
+from studio.engine.process.policy import ISOLATE_SETTING, should_isolate
 from studio.engine.session import Session, open_session, safe_mode_requested, start_plugins
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
@@ -50,6 +52,7 @@ __all__ = [
     "APPROVAL_NOTICE",
     "DEVICE_CHOICES",
     "FAILURE_LIMIT",
+    "ISOLATE_SETTING",
     "TERMINAL",
     "Cancelled",
     "CheckpointSaved",
@@ -88,6 +91,7 @@ __all__ = [
     "read_metrics",
     "resolve_device",
     "safe_mode_requested",
+    "should_isolate",
     "start_plugins",
     "training_schema",
     "write_json",

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.datacheck import DataCheckJob
-from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
+from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
+from studio.engine.process import policy
 from studio.engine.settings import Settings
-from studio.engine.train.job import TrainJob
 
 
 @dataclass
@@ -28,6 +28,9 @@ class Session:
     settings: Settings
     host: PluginHost
     health: PluginHealth
+    #: ``--isolate``: True runs every job in its own process; None follows the isolation policy
+    #: (third-party plugins' jobs isolated, built-ins too when Settings says "isolate every job").
+    isolate: bool | None = None
 
     @property
     def safe_mode(self) -> bool:
@@ -35,17 +38,46 @@ class Session:
 
     # -- jobs: the one place they are made for the window and the command line -------------------
 
-    def train_job(self, generator_id: str, **options: Any) -> TrainJob:
-        """Train (``data=``, ``params=``), or fine-tune with ``from_checkpoint=``."""
-        return TrainJob(self.host, self.home, generator_id, health=self.health, **options)
+    # A job may run in its own process (process/policy.py decides); either way it is a Job whose
+    # run() yields the same events, and its plugin's failures count in this session's health.
 
-    def resume_job(self, run: str | Path, extra_steps: int | None = None) -> TrainJob:
-        return TrainJob(
-            self.host, self.home, resume=run, extra_steps=extra_steps, health=self.health
+    def train_job(self, generator_id: str, *, processes: int = 1, **options: Any) -> Job:
+        """Train (``data=``, ``params=``), or fine-tune with ``from_checkpoint=``.
+
+        ``processes`` > 1 trains on that many ranks under torchrun, in child processes.
+        """
+        return policy.train_job(
+            self.host,
+            self.home,
+            self.settings,
+            health=self.health,
+            isolate=self.isolate,
+            processes=processes,
+            generator_id=generator_id,
+            **options,
         )
 
-    def generate_job(self, generator_id: str, **options: Any) -> GenerateJob:
-        return GenerateJob(self.host, self.home, generator_id, health=self.health, **options)
+    def resume_job(self, run: str | Path, extra_steps: int | None = None) -> Job:
+        return policy.train_job(
+            self.host,
+            self.home,
+            self.settings,
+            health=self.health,
+            isolate=self.isolate,
+            resume=run,
+            extra_steps=extra_steps,
+        )
+
+    def generate_job(self, generator_id: str, **options: Any) -> Job:
+        return policy.generate_job(
+            self.host,
+            self.home,
+            self.settings,
+            health=self.health,
+            isolate=self.isolate,
+            generator_id=generator_id,
+            **options,
+        )
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None
@@ -59,16 +91,17 @@ def open_session(
     safe_mode: bool = False,
     home: Home | None = None,
     settings: Settings | None = None,
+    isolate: bool | None = None,
 ) -> Session:
     """Open the library (``root``, or the default home), load the settings and the plugins.
 
     ``safe_mode`` loads the built-in plugins only (``studio --safe-mode``, or the window's offer
-    after a crashed start).
+    after a crashed start). ``isolate`` True runs every job in its own process (``--isolate``).
     """
     home = home or Home.open(root)
     settings = settings or Settings.load(home.settings_file)
     host = start_plugins(home, settings, safe_mode=safe_mode)
-    return Session(home, settings, host, PluginHealth(host, settings))
+    return Session(home, settings, host, PluginHealth(host, settings), isolate)
 
 
 def safe_mode_requested(env: Mapping[str, str] | None = None) -> bool:

@@ -107,11 +107,15 @@ class Session(QObject):
         )
         return self.submit(job)
 
-    def train(self, data: Path, params: dict[str, Any], *, fine_tune: bool = False) -> int:
+    def train(
+        self, data: Path, params: dict[str, Any], *, fine_tune: bool = False, processes: int = 1
+    ) -> int:
+        """``processes`` > 1: one rank per GPU under torchrun, isolated ("Use all GPUs")."""
         params = {**params}
         params.setdefault("device", self.settings.get("device", "auto"))
         job = self.engine.train_job(
             self.generator_id,
+            processes=processes,
             data=data,
             params=params,
             from_checkpoint=self.model_ref if fine_tune and self.model_ref else None,

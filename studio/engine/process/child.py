@@ -13,6 +13,7 @@ learn of a cancel through the training loop's per-step agreement (train/distribu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -63,17 +64,16 @@ def _connect(path: str) -> Connection:
 
 
 def build_job(spec: dict[str, Any]) -> Any:
-    """The job ``spec`` describes, with a session rebuilt from plain values."""
+    """The job ``spec`` describes, in a session rebuilt from plain values.
+
+    The job gets no plugin health: the parent counts its failures (and the child's death).
+    """
     from studio.engine.generation import GenerateJob
-    from studio.engine.home import Home
-    from studio.engine.plugins.host import call_startup, load_plugins
-    from studio.engine.settings import Settings
+    from studio.engine.session import open_session
     from studio.engine.train.job import TrainJob
 
-    home = Home.open(Path(spec["home"]))
-    settings = Settings.load(home.settings_file) if spec["use_settings"] else None
-    host = load_plugins(settings, safe_mode=spec["safe_mode"])
-    call_startup(host, home.root)
+    session = open_session(Path(spec["home"]), safe_mode=spec["safe_mode"])
+    host, home = session.host, session.home
     kwargs = dict(spec["kwargs"])
     if spec["kind"] == "train":
         return TrainJob(host, home, **kwargs)
@@ -86,10 +86,25 @@ def build_job(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown job kind {spec['kind']!r}")
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, go when the parent goes, as an in-process job would (no orphan keeps writing
+    a run that the user may already be resuming)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it went before prctl took effect
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     # Ctrl+C in a terminal reaches the whole process group: the parent decides, and sends cancel.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    if "RANK" not in os.environ:  # under torchrun the parent is its agent, which watches us
+        _die_with_parent(spec["parent"])
     conn = _connect(spec["socket"]) if os.environ.get("RANK", "0") == "0" else None
     # The parent's import path, so its plugin folders (and a test's) are found the same way.
     sys.path[:] = [*spec["sys_path"], *(p for p in sys.path if p not in spec["sys_path"])]

@@ -35,6 +35,7 @@ from studio.engine.events import (
 )
 from studio.engine.home import Home
 from studio.engine.jobs import Job
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.process import codec
 from studio.engine.store.atomic import read_json
@@ -78,18 +79,18 @@ class IsolatedJob(Job):
         generator_id: str | None,
         kwargs: dict[str, Any],
         title: str,
-        use_settings: bool,
+        health: PluginHealth | None = None,
         launcher: tuple[str, ...] = (),
         cancel_grace_s: float = CANCEL_GRACE_S,
     ) -> None:
-        super().__init__()
+        # The parent counts the plugin's failures: the child's job has no health of its own.
+        super().__init__(health)
         self.kind = kind
         self.host = host
         self.home = home
         self.generator_id = generator_id
         self.kwargs = kwargs
         self.title = title
-        self.use_settings = use_settings
         self.launcher = launcher
         self.cancel_grace_s = cancel_grace_s
         self.step: int | None = None
@@ -103,10 +104,10 @@ class IsolatedJob(Job):
             "kind": self.kind,
             "kwargs": self.kwargs,
             "home": str(self.home.root),
-            "use_settings": self.use_settings,
             "safe_mode": self.host.safe_mode,
             "sys_path": [p for p in sys.path if p],
             "socket": str(socket_path),
+            "parent": os.getpid(),
         }
 
     def run(self) -> Iterator[Event]:

@@ -14,6 +14,7 @@ from studio.api import StudioError
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.jobs import Job
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.process.isolated import IsolatedJob
 from studio.engine.settings import Settings
@@ -24,12 +25,12 @@ ISOLATE_SETTING = "isolate_all_jobs"
 
 
 def should_isolate(
-    host: PluginHost, settings: Settings | None, generator_id: str | None, isolate: bool | None
+    host: PluginHost, settings: Settings, generator_id: str | None, isolate: bool | None
 ) -> bool:
     """``isolate`` True or False decides; None follows the setting and the plugin's origin."""
     if isolate is not None:
         return isolate
-    if settings is not None and settings.get(ISOLATE_SETTING, False):
+    if settings.get(ISOLATE_SETTING, False):
         return True
     record = host.records.get(host.generator_plugin.get(generator_id or "", ""))
     return record is not None and not record.builtin
@@ -49,20 +50,26 @@ def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
 def train_job(
     host: PluginHost,
     home: Home,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
+    health: PluginHealth | None = None,
     isolate: bool | None = None,
     processes: int = 1,
     **kwargs: Any,
 ) -> Job:
-    """A TrainJob, in-process or isolated; ``processes`` > 1 trains on that many ranks."""
+    """A TrainJob, in-process or isolated; ``processes`` > 1 trains on that many ranks.
+
+    ``health`` counts the job's failures wherever it runs: an isolated job's child builds its
+    own job without it, and the parent counts what the child reports (and the child's death).
+    """
     generator_id = kwargs.get("generator_id")
     if kwargs.get("resume") is not None:
         try:
             generator_id = find_run(home.runs, str(kwargs["resume"])).info["generator"]
         except StudioError:
-            return TrainJob(host, home, **kwargs)  # it fails with the run's error, in-process
-    local = TrainJob(host, home, **kwargs)
+            # It fails with the run's error, in-process.
+            return TrainJob(host, home, health=health, **kwargs)
+    local = TrainJob(host, home, health=health, **kwargs)
     if processes <= 1 and not should_isolate(host, settings, generator_id, isolate):
         return local
     launcher: tuple[str, ...] = ()
@@ -75,7 +82,7 @@ def train_job(
         generator_id=generator_id,
         kwargs=_plain(kwargs),
         title=local.title + (f" on {processes} processes" if processes > 1 else ""),
-        use_settings=settings is not None,
+        health=health,
         launcher=launcher,
     )
 
@@ -83,12 +90,13 @@ def train_job(
 def generate_job(
     host: PluginHost,
     home: Home,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
+    health: PluginHealth | None = None,
     isolate: bool | None = None,
     **kwargs: Any,
 ) -> Job:
-    local = GenerateJob(host, home, **kwargs)
+    local = GenerateJob(host, home, health=health, **kwargs)
     if not should_isolate(host, settings, local.generator_id, isolate):
         return local
     # The seed the local job drew, so the isolated one records the same.
@@ -100,5 +108,5 @@ def generate_job(
         generator_id=local.generator_id,
         kwargs=_plain(kwargs),
         title=local.title,
-        use_settings=settings is not None,
+        health=health,
     )
