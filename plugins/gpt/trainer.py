@@ -138,6 +138,11 @@ class GPTTrainer(Trainer):
         )
         return [TextChunk(text, 0, 0)]
 
+    def distributed_modules(self) -> list[str]:
+        # One forward and one backward of the whole model per step: DDP averages the gradients
+        # while the backward pass runs, and clipping then sees the averaged gradient.
+        return ["module"]
+
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict()}
 

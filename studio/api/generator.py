@@ -108,6 +108,19 @@ class Trainer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned, so resume continues exactly."""
 
+    def distributed_modules(self) -> list[str]:
+        """Names of this trainer's attributes holding modules to wrap in DistributedDataParallel.
+
+        Used only when training on several processes (torchrun). The engine replaces each named
+        attribute with its DDP wrapper before the first step (and puts the plain module back
+        around :meth:`evaluate` and :meth:`preview`), so call the attribute for every training
+        forward pass. Name a module only if each step runs it forward once and then backward
+        through all of its parameters. Parameters of modules not named here (all of them by
+        default) have their gradients averaged over the ranks just before their optimiser steps,
+        which works for any trainer, a GAN's two optimisers included.
+        """
+        return []
+
 
 class Generator:
     """A kind of model a user can create, train, fine-tune and generate with.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -85,6 +86,10 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def run_job(job: Job, printer: EventPrinter | None = None) -> int:
     """Run ``job`` in this thread; Ctrl+C cancels it cleanly (a second one forces the exit)."""
+    if printer is None and os.environ.get("RANK", "0") != "0":
+        # Under torchrun rank 0 reports; the other ranks print only their own failure.
+        quiet = open(os.devnull, "w")  # noqa: SIM115 — for the life of the process
+        printer = EventPrinter(err=quiet, out=quiet, tty=False)
     printer = printer or EventPrinter()
 
     def cancel(_signum: int, _frame: object) -> None:

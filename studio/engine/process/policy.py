@@ -19,6 +19,7 @@ from studio.engine.plugins.host import PluginHost
 from studio.engine.process.isolated import IsolatedJob
 from studio.engine.settings import Settings
 from studio.engine.store.runs import find_run
+from studio.engine.train import distributed
 from studio.engine.train.job import TrainJob
 
 ISOLATE_SETTING = "isolate_all_jobs"
@@ -70,7 +71,9 @@ def train_job(
             # It fails with the run's error, in-process.
             return TrainJob(host, home, health=health, **kwargs)
     local = TrainJob(host, home, health=health, **kwargs)
-    if processes <= 1 and not should_isolate(host, settings, generator_id, isolate):
+    # A rank under torchrun is its own process already, watched by torchrun's agent.
+    in_ranks = distributed.detect() is not None
+    if in_ranks or (processes <= 1 and not should_isolate(host, settings, generator_id, isolate)):
         return local
     launcher: tuple[str, ...] = ()
     if processes > 1:

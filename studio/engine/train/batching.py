@@ -3,6 +3,9 @@
 Each epoch is a permutation drawn from (seed, epoch) alone, so the position (epoch, offset) is all
 it takes to continue the same batch order after a restart. Batches run across epoch boundaries,
 so a folder of twenty icons still fills a batch of 64.
+
+Under torchrun every rank draws the same global batch (``batch_size`` x ``ranks``) and keeps its
+own slice, so the ranks together see each example once per epoch and share one position.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ from typing import Any
 
 
 class EpochSampler:
-    def __init__(self, size: int, batch_size: int, seed: int) -> None:
+    def __init__(
+        self, size: int, batch_size: int, seed: int, rank: int = 0, ranks: int = 1
+    ) -> None:
         if size <= 0:
             raise ValueError("cannot sample from an empty dataset")
         self.size = size
-        self.batch_size = batch_size
+        self.rank = rank
+        self.shard = batch_size  # this rank's part of each global batch
+        self.batch_size = batch_size * ranks
         self.seed = seed
         self.epoch = 0
         self.offset = 0
@@ -40,7 +47,7 @@ class EpochSampler:
                 self.epoch += 1
                 self.offset = 0
                 self._order = None
-        return indices
+        return indices[self.rank * self.shard : (self.rank + 1) * self.shard]
 
     def position(self) -> dict[str, int]:
         return {"epoch": self.epoch, "offset": self.offset, "seed": self.seed}

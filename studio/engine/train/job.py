@@ -7,6 +7,8 @@ all live here, once, for every generator.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +24,17 @@ from studio.engine.plugins.exporters import export
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.atomic import read_json
 from studio.engine.store.library import publish_model, resolve_checkpoint
-from studio.engine.store.runs import MetricsLog, Run, create_run, find_run, truncate_metrics
+from studio.engine.store.runs import (
+    RUN_FILE,
+    MetricsLog,
+    Run,
+    create_run,
+    find_run,
+    truncate_metrics,
+)
+from studio.engine.train import distributed
 from studio.engine.train.batching import EpochSampler, default_collate, gather, to_device
 from studio.engine.train.fingerprint import data_fingerprint
 from studio.engine.train.loop_params import training_schema
@@ -63,6 +74,7 @@ class TrainJob(Job):
         self.step = 0
         self.run_record: Run | None = None
         self._logs: list[str] = []
+        self.ranks: distributed.Ranks | None = None  # under torchrun
         verb = "Resume" if resume else "Fine-tune" if from_checkpoint else "Train"
         self.title = f"{verb} {resume or generator_id}"
 
@@ -78,12 +90,19 @@ class TrainJob(Job):
             params = training_schema(generator).validate(run.info["params"])
             if self.extra_steps:
                 params["steps"] = max(params["steps"], self.extra_steps)
-            ckpt.sweep_temporaries(run.checkpoints_dir)
-            start = ckpt.newest_valid(run.checkpoints_dir)
+            self._join_ranks(params)
+            start = None
+            if self.main:
+                ckpt.sweep_temporaries(run.checkpoints_dir)
+                start = ckpt.newest_valid(run.checkpoints_dir)
+            if self.ranks is not None:  # every rank resumes from the checkpoint rank 0 chose
+                chosen = self.ranks.broadcast_text(str(start.path) if start else None)
+                start = ckpt.read_checkpoint(Path(chosen)) if chosen else None
             if start is None:
                 raise StudioError(f"run '{run.name}' has no complete checkpoint to resume from")
             self.data_path = Path(run.info["data"])
-            run.save(status="running", pid=os.getpid(), params=params)
+            if self.main:
+                run.save(status="running", pid=os.getpid(), params=params)
             return generator, run, params, start, True
 
         if self.generator_id is None or self.data_path is None:
@@ -99,6 +118,10 @@ class TrainJob(Job):
             )
         if not self.data_path.exists():
             raise DataError(f"no file or folder at {self.data_path}")
+        self._join_ranks(params)
+        if not self.main:  # rank 0 makes the run's folder; the others only read it
+            path = Path(self.ranks.broadcast_text(None))
+            return generator, Run(path, read_json(path / RUN_FILE)), params, parent, False
         run = create_run(
             self.home.runs,
             generator.id,
@@ -111,33 +134,53 @@ class TrainJob(Job):
                 "step": 0,
                 "generator_version": generator.version,
                 "parent": _lineage(parent),
+                **({"processes": self.ranks.world} if self.ranks else {}),
             },
         )
+        if self.ranks is not None:
+            self.ranks.broadcast_text(str(run.path))
         return generator, run, params, parent, False
+
+    def _join_ranks(self, params: dict[str, Any]) -> None:
+        self.ranks = distributed.start(resolve_device(params["device"]))
+
+    @property
+    def main(self) -> bool:
+        """One process, or rank 0: the one that writes metrics, previews and checkpoints."""
+        return self.ranks is None or self.ranks.main
 
     def body(self) -> Iterator[Event]:
         import torch
 
         generator, run, params, start, resuming = self._prepare()
         self.run_record = run
-        device = resolve_device(params["device"])
+        device = self.ranks.device if self.ranks else resolve_device(params["device"])
         yield Started(self.kind, self.title, run_dir=run.path)
-        yield Log(f"training on {describe_device(device)['name']} in {run.path}")
+        where = f" (rank 0 of {self.ranks.world})" if self.ranks else ""
+        yield Log(f"training on {describe_device(device)['name']}{where} in {run.path}")
         host_memory.keep_freed_memory()  # until free_memory() below: no page faults per step
         try:
-            yield from self._train(torch, generator, run, params, start, resuming, device)
+            for event in self._train(torch, generator, run, params, start, resuming, device):
+                if self.main or isinstance(event, Finished):
+                    yield event  # rank 0 reports; the others stay quiet
         except JobCancelled:
-            run.save(status="cancelled", pid=0)
+            self._set_status(run, "cancelled")
             raise
         except GeneratorExit:
             # Whoever ran the job stopped listening (the app is closing): resumable, not failed.
-            run.save(status="interrupted", pid=0)
+            self._set_status(run, "interrupted")
             raise
         except BaseException:
-            run.save(status="failed", pid=0)
+            self._set_status(run, "failed")
             raise
         finally:
+            if self.ranks is not None:
+                self.ranks.close()
             free_memory()
+
+    def _set_status(self, run: Run, status: str) -> None:
+        if self.main:
+            run.save(status=status, pid=0)
 
     def _train(self, torch, generator, run, params, start, resuming, device) -> Iterator[Event]:
         fingerprint = data_fingerprint(self.data_path)
@@ -149,7 +192,8 @@ class TrainJob(Job):
         data = generator.load_data(self.data_path, params, model, report)
         if len(data.train) == 0:
             raise DataError(f"no usable training examples in {self.data_path}")
-        run.save(data_fingerprint=fingerprint, report=report.to_json())
+        if self.main:
+            run.save(data_fingerprint=fingerprint, report=report.to_json())
         yield Log(report.summary())
         if model is None:
             # Re-seeded so initial weights depend on the seed alone, not on how data was read.
@@ -165,20 +209,35 @@ class TrainJob(Job):
             start_step=start.step if resuming else 0,
         )
         trainer = generator.create_trainer(model, data, params, context)
-        sampler = EpochSampler(len(data.train), params["batch_size"], params["seed"])
+        ranks = self.ranks
+        rank, world = (ranks.rank, ranks.world) if ranks else (0, 1)
+        sampler = EpochSampler(len(data.train), params["batch_size"], params["seed"], rank, world)
+        if ranks is not None:
+            ranks.prepare(torch, model, trainer)
+            if rank:  # the same weights on every rank, but each its own dropout and noise
+                seed_everything(distributed.rank_seed(params["seed"], rank))
         step = 0
         if resuming:
             state = ckpt.load_trainer_state(start)
             trainer.load_state_dict(state["trainer"])
             sampler.restore(state["data"])
-            restore_rng(state["rng"])
+            restore_rng(_own_rng(state, rank, world))
             step = start.step
-            truncate_metrics(run.metrics_file, step)
+            if self.main:
+                truncate_metrics(run.metrics_file, step)
             yield Log(f"resumed from step {step}")
         self.step = step
         lineage = _lineage(start) if (start and not resuming) else run.info.get("parent")
 
         def save(reason: str) -> CheckpointSaved:
+            rng = capture_rng()
+            if ranks is not None:  # every rank takes part; rank 0 alone writes
+                ranks.barrier()
+                yield Log(ranks.check_identical(model.module, step))
+                every = ranks.gather_json(distributed.rng_to_json(rng))
+                if not self.main:
+                    ranks.barrier()
+                    return
             metrics.sync()
             saved = ckpt.save_checkpoint(
                 run.checkpoints_dir / f"step-{step:07d}",
@@ -190,24 +249,31 @@ class TrainJob(Job):
                 parent=lineage,
                 trainer_state={
                     "trainer": trainer.state_dict(),
-                    "rng": capture_rng(),
+                    "rng": rng,
                     "data": sampler.position(),
+                    **({"rng_ranks": json.dumps(every)} if ranks is not None else {}),
                 },
             )
             _prune(run.checkpoints_dir, params["keep_checkpoints"])
             run.save(step=step, last_checkpoint=str(saved.path))
-            return CheckpointSaved(saved.path, step, reason)
+            if ranks is not None:
+                ranks.barrier()
+            yield CheckpointSaved(saved.path, step, reason)
 
         collate = data.collate or default_collate
         total = params["steps"]
         clock = ProgressClock(total, start=step)
-        metrics = MetricsLog(run.metrics_file)
+        metrics = MetricsLog(run.metrics_file) if self.main else _NoMetrics()
+        stop = False  # every rank agreed to stop (a cancel on any of them)
         last_saved = step if resuming else -1
         in_step = False
         try:
             yield clock.progress(step)
             while step < total:
-                self.check_cancel()
+                if stop:
+                    raise JobCancelled
+                if ranks is None:  # several ranks agree on a cancel in reduce_step instead
+                    self.check_cancel()
                 batch = to_device(collate(gather(data.train, sampler.next_indices())), device)
                 in_step = True
                 values = trainer.step(batch, step + 1)
@@ -215,46 +281,55 @@ class TrainJob(Job):
                 step += 1
                 self.step = step
                 values = {name: float(value) for name, value in values.items()}
-                if params["eval_every"] and step % params["eval_every"] == 0:
-                    with preserved_rng(), torch.no_grad(), evaluating(model.module):
+                if ranks is not None:
+                    values, stop = ranks.reduce_step(values, self.cancel_token.cancelled)
+                if params["eval_every"] and step % params["eval_every"] == 0 and self.main:
+                    plain = self._plain_modules(trainer)
+                    with preserved_rng(), torch.no_grad(), plain, evaluating(model.module):
                         values.update({k: float(v) for k, v in trainer.evaluate().items()})
                 metrics.append(step, values)
                 yield Metric(step, values)
                 yield clock.progress(step)
                 yield from self._drain_logs()
-                if params["preview_every"] and step % params["preview_every"] == 0:
-                    with evaluating(model.module):
+                if params["preview_every"] and step % params["preview_every"] == 0 and self.main:
+                    with self._plain_modules(trainer), evaluating(model.module):
                         samples = self._preview_samples(torch, trainer, step)
                     yield from self._previews(generator, samples, run, step)
                 if step % params["checkpoint_every"] == 0 or step == total:
-                    yield save("scheduled" if step < total else "final")
+                    yield from save("scheduled" if step < total else "final")
                     last_saved = step
         except JobCancelled:
             if step > last_saved and not in_step:
-                yield save("cancelled")
+                yield from save("cancelled")
             raise
         except Exception as failure:
             # A failure inside a step may leave weights half-updated: keep the last good checkpoint.
             if step > last_saved and not in_step:
                 try:
-                    yield save("failure")
+                    yield from save("failure")
                 except Exception as error:  # the original failure is the one to report
                     failure.add_note(f"the failure checkpoint could not be saved: {error}")
             raise
         finally:
             metrics.close()
 
-        final = ckpt.read_checkpoint(run.checkpoints_dir / f"step-{step:07d}", verify=False)
-        published = publish_model(self.home, final, run.name)
+        final = run.checkpoints_dir / f"step-{step:07d}"
+        if not self.main:
+            yield Finished({"run": str(run.path), "checkpoint": str(final), "step": step})
+            return
+        published = publish_model(self.home, ckpt.read_checkpoint(final, verify=False), run.name)
         run.save(status="finished", pid=0, model=str(published.path))
         yield Finished(
             {
                 "run": str(run.path),
-                "checkpoint": str(final.path),
+                "checkpoint": str(final),
                 "model": str(published.path),
                 "step": step,
             }
         )
+
+    def _plain_modules(self, trainer: Any) -> Any:
+        return self.ranks.unwrapped(trainer) if self.ranks else contextlib.nullcontext()
 
     def _drain_logs(self) -> Iterator[Event]:
         while self._logs:
@@ -290,6 +365,24 @@ def _lineage(checkpoint: ckpt.Checkpoint | None) -> dict[str, Any] | None:
         "step": checkpoint.step,
         "parent": checkpoint.manifest.get("parent"),
     }
+
+
+def _own_rng(state: dict[str, Any], rank: int, world: int) -> dict[str, Any]:
+    """This rank's random state from a checkpoint: exact when it has one per rank, as saved."""
+    per_rank = json.loads(state["rng_ranks"]) if "rng_ranks" in state else None
+    if per_rank is not None and len(per_rank) == world:
+        return distributed.rng_from_json(per_rank[rank])
+    return state["rng"]  # one process, or another world size: rank 0's (not bit-exact then)
+
+
+class _NoMetrics:
+    """Ranks other than 0 log nothing."""
+
+    def append(self, step: int, values: dict[str, float]) -> None: ...
+
+    def sync(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def _prune(folder: Path, keep: int) -> None:
