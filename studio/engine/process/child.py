@@ -13,7 +13,6 @@ learn of a cancel through the training loop's per-step agreement (train/distribu
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -23,6 +22,8 @@ import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from studio.engine.process.lifeline import die_with_parent
 
 
 class _Cancel:
@@ -86,25 +87,12 @@ def build_job(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown job kind {spec['kind']!r}")
 
 
-def _die_with_parent(parent: int) -> None:
-    """On Linux, go when the parent goes, as an in-process job would (no orphan keeps writing
-    a run that the user may already be resuming)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # it went before prctl took effect
-        os._exit(1)
-
-
 def main(argv: list[str]) -> int:
     # Ctrl+C in a terminal reaches the whole process group: the parent decides, and sends cancel.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     if "RANK" not in os.environ:  # under torchrun the parent is its agent, which watches us
-        _die_with_parent(spec["parent"])
+        die_with_parent(spec["parent"])
     conn = _connect(spec["socket"]) if os.environ.get("RANK", "0") == "0" else None
     # The parent's import path, so its plugin folders (and a test's) are found the same way.
     sys.path[:] = [*spec["sys_path"], *(p for p in sys.path if p not in spec["sys_path"])]

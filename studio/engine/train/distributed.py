@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 from studio.api import StudioError
+from studio.engine.process.lifeline import die_with_parent
 
 
 def detect() -> tuple[int, int, int] | None:
@@ -193,6 +194,7 @@ def start(device: Any) -> Ranks | None:
     import torch.distributed as dist
 
     rank, world, local_rank = found
+    die_with_parent()  # torchrun's agent: if it is killed, so is every rank
     if device.type == "cuda":
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
