@@ -234,4 +234,6 @@ class GpuWorker(QThread):
             info = describe_device(resolve_device(self.device_choice))
         except Exception as error:
             info = {"name": f"unavailable ({error})", "memory_used": None}
+        # Several GPUs: the Train view offers "Use all GPUs" (one torchrun rank each).
+        info["gpus"] = sys.modules["torch"].cuda.device_count()
         self.device_changed.emit(info)

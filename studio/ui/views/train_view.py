@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -71,6 +72,12 @@ class TrainView(JobView):
         self.resume_button.setToolTip("Continue the last cancelled or interrupted run")
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(lambda: self.resume(str(self.run_dir)))
+        # Shown only when the worker reports several GPUs: trains one torchrun rank per GPU.
+        self.all_gpus = QCheckBox("Use all GPUs")
+        self.all_gpus.setToolTip("Train on every GPU at once, in processes of its own (torchrun)")
+        self.all_gpus.setVisible(False)
+        self.gpus = 0
+        session.device_changed.connect(self._show_gpus)
         self.progress = QProgressBar()
         self.progress.setObjectName("trainProgress")
         self.progress.setTextVisible(True)
@@ -102,6 +109,7 @@ class TrainView(JobView):
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.dataset)
         left_layout.addWidget(params_box)
+        left_layout.addWidget(self.all_gpus)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.finetune_button)
         left_layout.addWidget(self.failure_line)
@@ -205,9 +213,14 @@ class TrainView(JobView):
             self.form.errors()
             return None
         self._reset()
-        job_id = self.session.train(data, params, fine_tune=fine_tune)
+        processes = self.gpus if self.gpus > 1 and self.all_gpus.isChecked() else 1
+        job_id = self.session.train(data, params, fine_tune=fine_tune, processes=processes)
         self.follow(job_id)
         return job_id
+
+    def _show_gpus(self, info: dict) -> None:
+        self.gpus = int(info.get("gpus") or 0)
+        self.all_gpus.setVisible(self.gpus > 1)
 
     def fine_tune(self) -> int | None:
         return self.train(fine_tune=True)
