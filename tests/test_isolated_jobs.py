@@ -14,10 +14,14 @@ from pathlib import Path
 import pytest
 
 from studio.engine.events import Cancelled, CheckpointSaved, Failed, Finished, Metric, SampleEvent
+from studio.engine.generation import GenerateJob
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.process import codec
 from studio.engine.process.isolated import IsolatedJob
-from studio.engine.process.policy import generate_job, should_isolate, train_job
+from studio.engine.process.policy import should_isolate
+from studio.engine.session import Session
 from studio.engine.settings import Settings
+from studio.engine.train.job import TrainJob
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.runs import find_run
 
@@ -32,16 +36,16 @@ PARAMS = {
 }
 
 
-def _train(host, home, corpus, isolate, **params):
-    job = train_job(
-        host,
-        home,
-        None,
-        isolate=isolate,
-        generator_id="tinychar",
-        data=corpus,
-        params={**PARAMS, **params},
-    )
+@pytest.fixture
+def session(host, home) -> Session:
+    """The engine's session: its factories apply the isolation policy (--isolate: ``isolate``)."""
+    settings = Settings.load(home.settings_file)
+    return Session(home, settings, host, PluginHealth(host, settings))
+
+
+def _train(session, corpus, isolate, **params):
+    session.isolate = isolate
+    job = session.train_job("tinychar", data=corpus, params={**PARAMS, **params})
     assert isinstance(job, IsolatedJob) == isolate
     return job, list(job.run())
 
@@ -61,20 +65,20 @@ def _signature(events):
     return seen
 
 
-def test_isolated_events_equal_in_process_events(host, home, corpus) -> None:
-    _job, local = _train(host, home, corpus, isolate=False)
-    _job, isolated = _train(host, home, corpus, isolate=True)
+def test_isolated_events_equal_in_process_events(session, corpus) -> None:
+    _job, local = _train(session, corpus, isolate=False)
+    _job, isolated = _train(session, corpus, isolate=True)
     assert isinstance(isolated[-1], Finished), isolated[-1]
     # Same seed, same metrics, bit for bit; the same previews and checkpoints in the same order.
     assert _signature(isolated) == _signature(local)
     assert Path(isolated[-1].result["model"]).is_dir()
 
 
-def test_isolated_generation_streams_the_same_images(host, home) -> None:
+def test_isolated_generation_streams_the_same_images(session) -> None:
     def images(isolate):
-        job = generate_job(
-            host, home, None, isolate=isolate, generator_id="tinypix", seed=5, count=2
-        )
+        session.isolate = isolate
+        job = session.generate_job("tinypix", seed=5, count=2)
+        assert isinstance(job, IsolatedJob) == isolate
         return [e.sample for e in job.run() if isinstance(e, SampleEvent)]
 
     local, isolated = images(False), images(True)
@@ -94,13 +98,10 @@ def test_isolated_generation_streams_the_same_images(host, home) -> None:
         ("sigkill", "was killed by SIGKILL"),
     ],
 )
-def test_a_crashing_child_fails_only_its_job(host, home, corpus, how, reason) -> None:
+def test_a_crashing_child_fails_only_its_job(session, home, corpus, how, reason) -> None:
     name = f"crash-{how}"
-    job = train_job(
-        host,
-        home,
-        None,
-        generator_id="tinychar",
+    job = session.train_job(
+        "tinychar",
         data=corpus,
         name=name,
         params={**PARAMS, "steps": 10, "checkpoint_every": 4, "fail_at_step": 6, "fail_with": how},
@@ -111,24 +112,21 @@ def test_a_crashing_child_fails_only_its_job(host, home, corpus, how, reason) ->
     assert isinstance(failed, Failed), failed
     assert reason in failed.message and "plugin 'testgen'" in failed.message
     assert "step 4 is kept" in failed.hint and f"studio resume {name}" in failed.hint
-    assert host.health.failures["testgen"] == 1  # toward the plugin's three strikes
+    assert session.health.failures["testgen"] == 1  # toward the plugin's three strikes
     run = find_run(home.runs, name)
     assert run.info["status"] == "failed"
     assert ckpt.newest_valid(run.checkpoints_dir).step == 4
 
     # This process lives on, and the next job (the resume) continues from the checkpoint.
-    resumed = list(train_job(host, home, None, resume=name).run())
+    resumed = list(session.resume_job(name).run())
     assert isinstance(resumed[-1], Finished), resumed[-1]
     steps = [e.step for e in resumed if isinstance(e, Metric)]
     assert steps == list(range(5, 11))
 
 
-def test_cancel_of_an_isolated_job_saves_a_checkpoint(host, home, corpus) -> None:
-    job = train_job(
-        host,
-        home,
-        None,
-        generator_id="tinychar",
+def test_cancel_of_an_isolated_job_saves_a_checkpoint(session, home, corpus) -> None:
+    job = session.train_job(
+        "tinychar",
         data=corpus,
         name="stopped",
         params={**PARAMS, "steps": 100_000, "step_delay_ms": 10, "checkpoint_every": 1000},
@@ -157,12 +155,9 @@ def _cancel_after(job, seconds: float) -> list:
     return events
 
 
-def test_a_job_hanging_in_a_step_is_killed_after_the_grace_period(host, home, corpus) -> None:
-    job = train_job(
-        host,
-        home,
-        None,
-        generator_id="tinychar",
+def test_a_job_hanging_in_a_step_is_killed_after_the_grace_period(session, corpus) -> None:
+    job = session.train_job(
+        "tinychar",
         data=corpus,
         params={**PARAMS, "fail_at_step": 2, "fail_with": "hang"},
     )
@@ -174,10 +169,10 @@ def test_a_job_hanging_in_a_step_is_killed_after_the_grace_period(host, home, co
     assert time.monotonic() - began < 30
 
 
-def test_a_plugin_hanging_at_import_can_be_cancelled(host, home, corpus, monkeypatch) -> None:
+def test_a_plugin_hanging_at_import_can_be_cancelled(session, corpus, monkeypatch) -> None:
     # Only the child sees this: the plugin was imported before, here, without it.
     monkeypatch.setenv("STUDIO_TESTGEN_HANG_AT_IMPORT", "1")
-    job = train_job(host, home, None, generator_id="tinychar", data=corpus, params=PARAMS)
+    job = session.train_job("tinychar", data=corpus, params=PARAMS)
     job.cancel_grace_s = 1.0
     events = _cancel_after(job, 3.0)
     assert [type(e) for e in events] == [Cancelled]
@@ -185,12 +180,25 @@ def test_a_plugin_hanging_at_import_can_be_cancelled(host, home, corpus, monkeyp
 
 
 def test_which_jobs_are_isolated(host, tmp_path) -> None:
-    assert should_isolate(host, None, "tinychar", None)  # third-party: isolated
-    assert not should_isolate(host, None, "gpt", None)  # built-in: in-process
+    plain = Settings(tmp_path / "plain.json", {})
+    assert should_isolate(host, plain, "tinychar", None)  # third-party: isolated
+    assert not should_isolate(host, plain, "gpt", None)  # built-in: in-process
     settings = Settings(tmp_path / "settings.json", {"isolate_all_jobs": True})
     assert should_isolate(host, settings, "gpt", None)
-    assert should_isolate(host, None, "gpt", True)  # --isolate
+    assert should_isolate(host, plain, "gpt", True)  # --isolate
     assert not should_isolate(host, settings, "tinychar", False)
+
+
+def test_the_session_builds_every_job_through_the_policy(session, home, corpus, tmp_path) -> None:
+    # No process is started here: building a job spawns nothing until it runs.
+    assert isinstance(session.train_job("tinychar", data=corpus), IsolatedJob)
+    assert isinstance(session.train_job("gpt", data=corpus), TrainJob)
+    assert isinstance(session.generate_job("tinypix", seed=1), IsolatedJob)
+    session.settings.set("isolate_all_jobs", True)
+    built_in = session.generate_job("gpt", seed=1, out_dir=tmp_path)
+    assert isinstance(built_in, IsolatedJob) and built_in.health is session.health
+    session.isolate = False  # an explicit choice beats the setting
+    assert isinstance(session.generate_job("tinypix", seed=1), GenerateJob)
 
 
 def test_the_pipe_refuses_anything_but_plain_data() -> None:
