@@ -21,9 +21,9 @@ from studio.engine.process.isolated import IsolatedJob
 from studio.engine.process.policy import should_isolate
 from studio.engine.session import Session
 from studio.engine.settings import Settings
-from studio.engine.train.job import TrainJob
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.runs import find_run
+from studio.engine.train.job import TrainJob
 
 PARAMS = {
     "steps": 12,
