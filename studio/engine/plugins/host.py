@@ -17,7 +17,7 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -65,6 +65,9 @@ class PluginRecord:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+
+# The source of a plugin handed to load_plugins as an object (``extra``), not an entry point.
+IN_PROCESS = "in-process"
 
 # Generators registered without a record (none today) count as loaded.
 _LOADED = PluginRecord("", "", "", "", False)
@@ -126,12 +129,14 @@ def load_plugins(
     *,
     safe_mode: bool = False,
     extra: Iterable[tuple[str, object]] = (),
+    only: Collection[str] | None = None,
 ) -> PluginHost:
     """Load every plugin found through entry points (plus ``extra`` name/object pairs).
 
     With the user's ``settings``, disabled plugins and third-party plugins the user has not yet
     enabled are recorded but never imported. Without settings (tests, embedding Studio in a
-    script) every installed plugin is trusted.
+    script) every installed plugin is trusted. ``only``: exactly the entry points named, as a
+    job's child process loads the plugins its parent had loaded (the parent already decided).
     """
     safe = safe_mode
     if settings is not None:
@@ -144,9 +149,13 @@ def load_plugins(
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
 
     for entry_point in _entry_points():
+        if only is not None and entry_point.name not in only:
+            continue
         record = _record_for(entry_point)
         host.records[record.name] = record
-        if record.name in disabled:
+        if only is not None:
+            _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
+        elif record.name in disabled:
             record.status = "disabled"
         elif safe and not record.builtin:
             record.status = "safe-mode"
@@ -156,7 +165,7 @@ def load_plugins(
         else:
             _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
     for name, plugin in extra:
-        record = PluginRecord(name, getattr(plugin, "__name__", name), "in-process", "", False)
+        record = PluginRecord(name, getattr(plugin, "__name__", name), IN_PROCESS, "", False)
         host.records[name] = record
         _guarded_load(host, record, lambda plugin=plugin: plugin, root_module=None)
     return host

@@ -67,14 +67,22 @@ def _connect(path: str) -> Connection:
 def build_job(spec: dict[str, Any]) -> Any:
     """The job ``spec`` describes, in a session rebuilt from plain values.
 
-    The job gets no plugin health: the parent counts its failures (and the child's death).
+    The plugins are the ones the parent had loaded, no more: the user's approvals were applied
+    there. The job gets no plugin health: the parent counts its failures (and the child's death).
     """
+    import importlib
+
     from studio.engine.generation import GenerateJob
-    from studio.engine.session import open_session
+    from studio.engine.home import Home
+    from studio.engine.plugins.host import call_startup, load_plugins
+    from studio.engine.settings import Settings
     from studio.engine.train.job import TrainJob
 
-    session = open_session(Path(spec["home"]), safe_mode=spec["safe_mode"])
-    host, home = session.host, session.home
+    home = Home.open(Path(spec["home"]))
+    settings = Settings.load(home.settings_file)
+    extra = [(name, importlib.import_module(module)) for name, module in spec["extra"]]
+    host = load_plugins(settings, safe_mode=spec["safe_mode"], extra=extra, only=spec["plugins"])
+    call_startup(host, home.root)
     kwargs = dict(spec["kwargs"])
     if spec["kind"] == "train":
         return TrainJob(host, home, **kwargs)

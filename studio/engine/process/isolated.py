@@ -36,7 +36,7 @@ from studio.engine.events import (
 from studio.engine.home import Home
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
-from studio.engine.plugins.host import PluginHost
+from studio.engine.plugins.host import IN_PROCESS, PluginHost, PluginRecord
 from studio.engine.process import codec
 from studio.engine.store.atomic import read_json
 from studio.engine.store.runs import RUN_FILE, Run
@@ -61,6 +61,25 @@ def death_reason(code: int) -> str:
             reason += "; the system does this when memory runs out"
         return reason
     return f"exited with code {code}"
+
+
+def rebuildable(record: PluginRecord) -> bool:
+    """Whether a child process can load this plugin as its parent did.
+
+    Entry points always; a plugin registered in-process (``studio.testing.Harness``) when its
+    module can be imported by name from the same import path.
+    """
+    if record.source != IN_PROCESS:
+        return True
+    # Asked of the import system's finders, not sys.modules: a module made from a file outside
+    # the import path is in sys.modules here, and a fresh interpreter would not find it.
+    top = record.module.partition(".")[0]
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        with contextlib.suppress(Exception):
+            if find is not None and find(top, None) is not None:
+                return True
+    return False
 
 
 class IsolatedJob(Job):
@@ -100,11 +119,17 @@ class IsolatedJob(Job):
         self._ended = False  # the child sent its last event
 
     def _spec(self, socket_path: Path) -> dict[str, Any]:
+        loaded = [r for r in self.host.records.values() if r.status == "loaded"]
         return {
             "kind": self.kind,
             "kwargs": self.kwargs,
             "home": str(self.home.root),
             "safe_mode": self.host.safe_mode,
+            # The plugins this process loaded, so the child loads the same ones (and no other).
+            "plugins": [r.name for r in loaded if r.source != IN_PROCESS],
+            "extra": [
+                [r.name, r.module] for r in loaded if r.source == IN_PROCESS and rebuildable(r)
+            ],
             "sys_path": [p for p in sys.path if p],
             "socket": str(socket_path),
             "parent": os.getpid(),

@@ -16,7 +16,7 @@ from studio.engine.home import Home
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
-from studio.engine.process.isolated import IsolatedJob
+from studio.engine.process.isolated import IsolatedJob, rebuildable
 from studio.engine.settings import Settings
 from studio.engine.store.runs import find_run
 from studio.engine.train import distributed
@@ -31,9 +31,11 @@ def should_isolate(
     """``isolate`` True or False decides; None follows the setting and the plugin's origin."""
     if isolate is not None:
         return isolate
+    record = host.records.get(host.generator_plugin.get(generator_id or "", ""))
+    if record is not None and not rebuildable(record):
+        return False  # a plugin object made in memory: a fresh interpreter cannot load it
     if settings.get(ISOLATE_SETTING, False):
         return True
-    record = host.records.get(host.generator_plugin.get(generator_id or "", ""))
     return record is not None and not record.builtin
 
 
