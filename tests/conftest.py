@@ -45,6 +45,21 @@ def studio_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return home
 
 
+@pytest.fixture
+def in_process_jobs(studio_home: Path) -> None:
+    """The test plugins' jobs run in this process, as for a user who set ``isolate_plugin_jobs``
+    to false: for tests that are not about isolation, so they do not each start an interpreter.
+
+    Isolation stays the default everywhere else (test_isolated_jobs, the window's isolation
+    tests). ``STUDIO_TESTS_ISOLATE=1`` keeps it for these tests too, to measure what it costs.
+    """
+    if os.environ.get("STUDIO_TESTS_ISOLATE") == "1":
+        return
+    settings = studio_home / "settings.json"
+    data = json.loads(settings.read_text())
+    settings.write_text(json.dumps({**data, "isolate_plugin_jobs": False}))
+
+
 @pytest.fixture(scope="session")
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A site folder with the test generators installed, on sys.path for this process."""

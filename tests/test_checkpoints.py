@@ -17,6 +17,9 @@ from studio.engine.store import state_io
 from studio.engine.store.library import resolve_checkpoint
 from studio.engine.train.job import TrainJob
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 
 @pytest.fixture
 def trained(host, home, corpus) -> ckpt.Checkpoint:

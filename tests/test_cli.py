@@ -14,6 +14,9 @@ import termios
 import pytest
 from support.entrypoints import studio_command
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 
 def studio(env, *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
     return subprocess.run(

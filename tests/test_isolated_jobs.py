@@ -187,6 +187,9 @@ def test_which_jobs_are_isolated(host, tmp_path) -> None:
     assert should_isolate(host, settings, "gpt", None)
     assert should_isolate(host, plain, "gpt", True)  # --isolate
     assert not should_isolate(host, settings, "tinychar", False)
+    trusting = Settings(tmp_path / "trusting.json", {"isolate_plugin_jobs": False})
+    assert not should_isolate(host, trusting, "tinychar", None)  # the user trusts their plugins
+    assert should_isolate(host, trusting, "tinychar", True)
 
 
 def test_the_session_builds_every_job_through_the_policy(session, home, corpus, tmp_path) -> None:

@@ -11,6 +11,9 @@ from support.killing import interrupt_and_check, kill_and_resume
 
 from studio.engine.store.runs import find_run
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 KILLS = 20
 
 

@@ -15,6 +15,9 @@ from studio.api import Generator, Param, Schema, StudioError, hookimpl
 from studio.engine.plugins.host import load_plugins
 from studio.engine.settings import Settings
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 
 @pytest.fixture
 def broken_site(tmp_path: Path, plugin_site: Path) -> tuple[Path, dict[str, str]]:

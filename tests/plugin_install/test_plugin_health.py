@@ -16,6 +16,9 @@ from studio.engine.plugins.host import load_plugins
 from studio.engine.session import Session
 from studio.engine.settings import Settings
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 
 class Flaky(Generator):
     """Writes a few characters, then raises (unless ``fail`` is off: then it finishes)."""

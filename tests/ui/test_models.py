@@ -17,6 +17,9 @@ from studio.ui.models.curves import CurveStore, Smoother, smooth
 from studio.ui.models.history import HistoryEntry, PromptHistory
 from studio.ui.startup import begin_start, display_problem, end_start
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 
 def test_buffer_keeps_every_metric_and_the_latest_progress() -> None:
     buffer = EventBuffer(interval=60)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from ui_support import shown_curves
 
 from studio.engine.events import Progress
 from studio.ui.coalesce import INTERVAL, TRAINING_INTERVAL
 from studio.ui.views.curves import REDRAW_MS, SLOWEST_MS, CurvesView, frame_interval_ms
+
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
 
 
 def test_frames_are_paced_by_their_cost() -> None:

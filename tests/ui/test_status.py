@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ui_support import wait_job
 
 from studio.engine.events import Finished
 from studio.ui.worker import DEVICE_REPORT_S
+
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
 
 
 def test_the_memory_figure_follows_a_running_job(qtbot, window, corpus: Path) -> None:

@@ -12,6 +12,9 @@ from ui_support import wait_job
 
 from studio.engine.events import Finished
 
+# Not about isolation: the test plugin's jobs run in-process here (see conftest).
+pytestmark = pytest.mark.usefixtures("in_process_jobs")
+
 HERE = Path(__file__).resolve().parent
 
 

@@ -2,7 +2,9 @@
 
 Third-party plugins' jobs run isolated by default: a segfault in their code then costs that job
 only. Built-in generators run in-process (no start-up cost) unless the user chose "isolate every
-job" in Settings (``isolate_all_jobs``) or passed ``--isolate`` on the command line.
+job" in Settings (``isolate_all_jobs``) or passed ``--isolate`` on the command line. A user who
+trusts their plugins and wants no start-up cost sets ``isolate_plugin_jobs`` to false in the
+settings file; the test suite does so for the tests that are not about isolation.
 """
 
 from __future__ import annotations
@@ -23,20 +25,22 @@ from studio.engine.train import distributed
 from studio.engine.train.job import TrainJob
 
 ISOLATE_SETTING = "isolate_all_jobs"
+PLUGIN_JOBS_SETTING = "isolate_plugin_jobs"
 
 
 def should_isolate(
     host: PluginHost, settings: Settings, generator_id: str | None, isolate: bool | None
 ) -> bool:
-    """``isolate`` True or False decides; None follows the setting and the plugin's origin."""
-    if isolate is not None:
-        return isolate
+    """``isolate`` True or False decides; None follows the settings and the plugin's origin."""
     record = host.records.get(host.generator_plugin.get(generator_id or "", ""))
     if record is not None and not rebuildable(record):
         return False  # a plugin object made in memory: a fresh interpreter cannot load it
+    if isolate is not None:
+        return isolate
     if settings.get(ISOLATE_SETTING, False):
         return True
-    return record is not None and not record.builtin
+    third_party = record is not None and not record.builtin
+    return third_party and bool(settings.get(PLUGIN_JOBS_SETTING, True))
 
 
 def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
