@@ -62,6 +62,12 @@ def _train(env, data, generator, name, batch, *extra, processes=1, steps=6):
     return command
 
 
+def _finished(command, env) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 def _losses(home, name):
     return [
         (r["step"], r["values"]["loss/train"])
@@ -77,18 +83,8 @@ def test_two_ranks_train_like_one_process_and_only_rank_0_writes(
     data.write_text(TEXT, encoding="utf-8")
     log = tmp_path / "writes"
     env = {**env, "STUDIO_TEST_WRITE_LOG": str(log), "OMP_NUM_THREADS": "1"}
-    two = subprocess.run(
-        _train(env, data, generator, "two", 4, processes=2),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert two.returncode == 0, two.stderr[-3000:]
-    one = subprocess.run(
-        _train(env, data, generator, "one", 8), env=env, capture_output=True, text=True, timeout=300
-    )
-    assert one.returncode == 0, one.stderr[-3000:]
+    two = _finished(_train(env, data, generator, "two", 4, processes=2), env)
+    _finished(_train(env, data, generator, "one", 8), env)
 
     for step in (3, 6):
         assert f"step {step}: parameters identical on all 2 ranks" in two.stderr
@@ -112,14 +108,7 @@ def test_killed_two_rank_run_resumes_exactly(env, studio_home, tmp_path) -> None
     data.write_text(TEXT, encoding="utf-8")
     env = {**env, "OMP_NUM_THREADS": "1"}
     dropout = "dropout=0.2"  # each rank's own dropout stream must resume exactly too
-    straight = subprocess.run(
-        _train(env, data, "tinychar", "straight", 4, dropout, processes=2, steps=12),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert straight.returncode == 0, straight.stderr[-3000:]
+    _finished(_train(env, data, "tinychar", "straight", 4, dropout, processes=2, steps=12), env)
 
     killed = subprocess.Popen(
         _train(
@@ -142,14 +131,7 @@ def test_killed_two_rank_run_resumes_exactly(env, studio_home, tmp_path) -> None
     stopped_at = ckpt.newest_valid(checkpoints).step
     assert 6 <= stopped_at < 12
 
-    resumed = subprocess.run(
-        studio_command("resume", "killed", "--nproc-per-node", "2"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    resumed = _finished(studio_command("resume", "killed", "--nproc-per-node", "2"), env)
     assert f"resumed from step {stopped_at}" in resumed.stderr, resumed.stderr[:1500]
     # Every step once, in order, with the losses of the run that was never killed.
     assert _losses(studio_home, "killed") == _losses(studio_home, "straight")
@@ -162,9 +144,9 @@ def test_a_gan_trains_on_two_ranks_with_identical_weights(env, studio_home, tmp_
     data = write_folder(tmp_path / "squares", 16)
     log = tmp_path / "writes"
     env = {**env, "STUDIO_TEST_WRITE_LOG": str(log), "OMP_NUM_THREADS": "1"}
-    command = _train(env, data, "dcgan", "gan", 4, "checkpoint_every=2", processes=2, steps=4)
-    two = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert two.returncode == 0, two.stderr[-3000:]
+    two = _finished(
+        _train(env, data, "dcgan", "gan", 4, "checkpoint_every=2", processes=2, steps=4), env
+    )
     for step in (2, 4):
         assert f"step {step}: parameters identical on all 2 ranks" in two.stderr
     rows = read_metrics(studio_home / "runs" / "gan" / "metrics.jsonl")

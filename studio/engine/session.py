@@ -8,7 +8,7 @@ session's :class:`PluginHealth`, so a plugin's failures count wherever its jobs 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,36 +46,23 @@ class Session:
 
         ``processes`` > 1 trains on that many ranks under torchrun, in child processes.
         """
-        return policy.train_job(
-            self.host,
-            self.home,
-            self.settings,
-            health=self.health,
-            isolate=self.isolate,
-            processes=processes,
-            generator_id=generator_id,
-            **options,
+        return self._made(
+            policy.train_job, generator_id=generator_id, processes=processes, **options
         )
 
     def resume_job(self, run: str | Path, extra_steps: int | None = None) -> Job:
-        return policy.train_job(
-            self.host,
-            self.home,
-            self.settings,
-            health=self.health,
-            isolate=self.isolate,
-            resume=run,
-            extra_steps=extra_steps,
-        )
+        return self._made(policy.train_job, resume=run, extra_steps=extra_steps)
 
     def generate_job(self, generator_id: str, **options: Any) -> Job:
-        return policy.generate_job(
+        return self._made(policy.generate_job, generator_id=generator_id, **options)
+
+    def _made(self, build: Callable[..., Job], **options: Any) -> Job:
+        return build(
             self.host,
             self.home,
             self.settings,
             health=self.health,
             isolate=self.isolate,
-            generator_id=generator_id,
             **options,
         )
 
