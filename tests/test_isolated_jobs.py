@@ -16,6 +16,7 @@ import pytest
 from studio.engine.events import Cancelled, CheckpointSaved, Failed, Finished, Metric, SampleEvent
 from studio.engine.generation import GenerateJob
 from studio.engine.plugins.health import PluginHealth
+from studio.engine.plugins.host import load_plugins
 from studio.engine.process import codec
 from studio.engine.process.isolated import IsolatedJob
 from studio.engine.process.policy import should_isolate
@@ -209,3 +210,12 @@ def test_the_pipe_refuses_anything_but_plain_data() -> None:
     assert codec.loads(codec.dumps(event)) == event
     with pytest.raises(pickle.UnpicklingError, match="refused"):
         codec.loads(pickle.dumps(Path("/etc")))
+
+
+def test_a_child_loads_exactly_the_plugins_its_parent_loaded(host, tmp_path) -> None:
+    # Nothing approved in these settings: only= stands for the parent's decisions, no more.
+    loaded = sorted(r.name for r in host.records.values() if r.status == "loaded")
+    child = load_plugins(Settings(tmp_path / "settings.json", {}), only=loaded)
+    assert sorted(r.name for r in child.records.values() if r.status == "loaded") == loaded
+    assert "testgen" in loaded and set(child.records) == set(loaded)
+    assert set(child.generators) == set(host.generators)
