@@ -219,3 +219,15 @@ def test_a_child_loads_exactly_the_plugins_its_parent_loaded(host, tmp_path) -> 
     assert sorted(r.name for r in child.records.values() if r.status == "loaded") == loaded
     assert "testgen" in loaded and set(child.records) == set(loaded)
     assert set(child.generators) == set(host.generators)
+
+
+def test_an_isolated_data_check_reports_what_the_in_process_one_does(session, corpus) -> None:
+    reports = []
+    for isolate in (False, True):
+        session.isolate = isolate
+        job = session.data_check_job("tinychar", corpus, {"context": 4})
+        assert isinstance(job, IsolatedJob) == isolate
+        finished = list(job.run())[-1]
+        assert isinstance(finished, Finished), finished
+        reports.append(finished.result["report"])
+    assert reports[0] == reports[1] and reports[0]["stats"]["examples"] > 0

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.engine.datacheck import DataCheckJob
 from studio.engine.home import Home
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
@@ -68,8 +67,10 @@ class Session:
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None
-    ) -> DataCheckJob:
-        return DataCheckJob(self.host, self.home, generator_id, source, params, health=self.health)
+    ) -> Job:
+        return self._made(
+            policy.data_check_job, generator_id=generator_id, source=source, params=params
+        )
 
 
 def open_session(

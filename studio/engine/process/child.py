@@ -72,6 +72,7 @@ def build_job(spec: dict[str, Any]) -> Any:
     """
     import importlib
 
+    from studio.engine.datacheck import DataCheckJob
     from studio.engine.generation import GenerateJob
     from studio.engine.home import Home
     from studio.engine.plugins.host import call_startup, load_plugins
@@ -92,6 +93,10 @@ def build_job(spec: dict[str, Any]) -> Any:
         if kwargs.get("out_dir"):
             kwargs["out_dir"] = Path(kwargs["out_dir"])
         return GenerateJob(host, home, **kwargs)
+    if spec["kind"] == "datacheck":
+        return DataCheckJob(
+            host, home, kwargs["generator_id"], Path(kwargs["source"]), kwargs["params"]
+        )
     raise ValueError(f"unknown job kind {spec['kind']!r}")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import StudioError
+from studio.engine.datacheck import DataCheckJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.jobs import Job
@@ -116,6 +117,32 @@ def generate_job(
         home,
         generator_id=local.generator_id,
         kwargs=_plain(kwargs),
+        title=local.title,
+        health=health,
+    )
+
+
+def data_check_job(
+    host: PluginHost,
+    home: Home,
+    settings: Settings,
+    *,
+    health: PluginHealth | None = None,
+    isolate: bool | None = None,
+    generator_id: str,
+    source: Path,
+    params: dict[str, Any] | None = None,
+) -> Job:
+    """Checking a dataset runs the plugin's ``load_data``: isolated as its other jobs are."""
+    local = DataCheckJob(host, home, generator_id, source, params, health=health)
+    if not should_isolate(host, settings, generator_id, isolate):
+        return local
+    return IsolatedJob(
+        "datacheck",
+        host,
+        home,
+        generator_id=generator_id,
+        kwargs=_plain({"generator_id": generator_id, "source": source, "params": params}),
         title=local.title,
         health=health,
     )
