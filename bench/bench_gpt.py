@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from studio.api import GenerateRequest, RunContext  # noqa: E402
-from studio.engine.store import checkpoints as ckpt  # noqa: E402
 from studio.engine.events import Failed, Finished, Metric  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
 from studio.engine.plugins.host import load_plugins  # noqa: E402
+from studio.engine.store import checkpoints as ckpt  # noqa: E402
 from studio.engine.store.library import resolve_checkpoint  # noqa: E402
 from studio.engine.train.job import TrainJob  # noqa: E402
 
