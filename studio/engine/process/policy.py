@@ -107,19 +107,9 @@ def generate_job(
     **kwargs: Any,
 ) -> Job:
     local = GenerateJob(host, home, health=health, **kwargs)
-    if not should_isolate(host, settings, local.generator_id, isolate):
-        return local
     # The seed the local job drew, so the isolated one records the same.
     kwargs = {**kwargs, "seed": local.seed}
-    return IsolatedJob(
-        "generate",
-        host,
-        home,
-        generator_id=local.generator_id,
-        kwargs=_plain(kwargs),
-        title=local.title,
-        health=health,
-    )
+    return _either("generate", local, host, settings, health, isolate, kwargs)
 
 
 def data_check_job(
@@ -135,14 +125,28 @@ def data_check_job(
 ) -> Job:
     """Checking a dataset runs the plugin's ``load_data``: isolated as its other jobs are."""
     local = DataCheckJob(host, home, generator_id, source, params, health=health)
-    if not should_isolate(host, settings, generator_id, isolate):
+    kwargs = {"generator_id": generator_id, "source": source, "params": params}
+    return _either("datacheck", local, host, settings, health, isolate, kwargs)
+
+
+def _either(
+    kind: str,
+    local: Job,
+    host: PluginHost,
+    settings: Settings,
+    health: PluginHealth | None,
+    isolate: bool | None,
+    kwargs: dict[str, Any],
+) -> Job:
+    """``local``, or the same job (``kind`` built from ``kwargs``) in a child process."""
+    if not should_isolate(host, settings, local.generator_id, isolate):
         return local
     return IsolatedJob(
-        "datacheck",
+        kind,
         host,
-        home,
-        generator_id=generator_id,
-        kwargs=_plain({"generator_id": generator_id, "source": source, "params": params}),
+        local.home,
+        generator_id=local.generator_id,
+        kwargs=_plain(kwargs),
         title=local.title,
         health=health,
     )
