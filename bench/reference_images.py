@@ -96,7 +96,7 @@ def examples_dcgan_process(
     ``studio/engine/device/host_memory.py``), so the example is not timed in this process after it.
     With ``allocator`` the example gets the same setting (glibc's environment variables).
     """
-    from studio.engine import host_memory  # Studio's setting, for the like-for-like run only
+    from studio.engine.device import host_memory  # Studio's setting, for the like-for-like run only
 
     env = dict(os.environ)
     if allocator:
