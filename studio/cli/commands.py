@@ -167,6 +167,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    if getattr(args, "models_command", None) == "add":
+        home, _settings, host = _session()
+        from studio.engine import ImportJob
+
+        return run_job(ImportJob(host, home, args.path, name=args.name))
     from studio.engine import list_models
 
     models = list_models(Home.open())
@@ -178,9 +183,33 @@ def cmd_models(args: argparse.Namespace) -> int:
             f"{model['name']:<36} {model['generator']:<10} step {model['step']:<8} "
             f"{model['model_hash']}"
         )
+        if model.get("info"):
+            print(f"  {describe_info(model['info'])}")
+        for warning in model.get("warnings", []):
+            print(f"  warning: {warning}")
     if not models:
-        print("no models yet: train one with 'studio train GENERATOR --data PATH'")
+        print(
+            "no models yet: train one with 'studio train GENERATOR --data PATH', "
+            "or import one with 'studio models add PATH'"
+        )
     return EXIT_OK
+
+
+def describe_info(info: dict[str, Any]) -> str:
+    """One line about an imported model: architecture, size, precision, memory to use it."""
+    parts = [str(info.get("architecture", "?"))]
+    if info.get("parameters"):
+        parts.append(f"{info['parameters'] / 1e6:.1f}M parameters")
+    if info.get("precision"):
+        parts.append(str(info["precision"]))
+    for key, label in (
+        ("size_bytes", "on disk"),
+        ("memory_generate_bytes", "to generate"),
+        ("memory_train_bytes", "to fine-tune"),
+    ):
+        if info.get(key):
+            parts.append(f"{info[key] / 2**30:.2f} GiB {label}")
+    return ", ".join(parts)
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ without the window or the command line noticing.
 
     session, home, settings     opening Studio: the library folder, the user's settings, plugins
     events, jobs, generation    what every job yields; generating; checking a dataset
+    importing                   bringing in a model the user already has (studio models add)
     train/                      the training job, its loop, loop parameters, batching, seeding
     store/                      atomic writes, checkpoints, trainer state, runs, the model library
     plugins/                    the plugin host, plugin health, fallback exporters, install/
@@ -33,6 +34,7 @@ from studio.engine.events import (
 )
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
+from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job, describe_failure
 from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
 from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
@@ -59,6 +61,7 @@ __all__ = [
     "Finished",
     "GenerateJob",
     "Home",
+    "ImportJob",
     "InstallResult",
     "Job",
     "Log",

@@ -95,7 +95,7 @@ class GenerateJob(Job):
         yield Started(self.kind, self.title)
         if self.model_ref:
             checkpoint = resolve_checkpoint(self.home, self.model_ref)
-            model = ckpt.load_model(generator, checkpoint, device)
+            model = ckpt.load_model(generator, checkpoint, device, self.home.base_models)
             model_hash = checkpoint.model_hash
         else:
             seed_everything(self.seed)
