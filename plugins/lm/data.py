@@ -21,14 +21,22 @@ from .tokens import HFTokens
 
 
 class Windows:
-    """Item i: ``context + 1`` tokens starting at ``i * stride`` (inputs, and targets shifted)."""
+    """Item i: ``context + 1`` tokens starting at ``i * stride`` (inputs, and targets shifted).
 
-    def __init__(self, tokens: torch.Tensor, context: int, stride: int = 1) -> None:
+    With ``tail`` the last, shorter window is served too, so held-out scoring sees every token.
+    """
+
+    def __init__(
+        self, tokens: torch.Tensor, context: int, stride: int = 1, tail: bool = False
+    ) -> None:
         self.tokens = tokens
         self.context = context
         self.stride = stride
+        self.tail = tail
 
     def __len__(self) -> int:
+        if self.tail:
+            return max(0, math.ceil((len(self.tokens) - 1) / self.stride))
         return max(0, (len(self.tokens) - self.context - 1) // self.stride + 1)
 
     def __getitem__(self, index: int) -> torch.Tensor:
@@ -83,8 +91,7 @@ def load_windows(
     validation = None
     if len(val_ids) > 1:
         # Validation windows do not overlap, so every held-out token is scored once.
-        span = min(context, len(val_ids) - 1)
-        validation = Windows(torch.tensor(val_ids, dtype=torch.long), span, stride=span)
+        validation = Windows(torch.tensor(val_ids, dtype=torch.long), context, context, tail=True)
     else:
         report.note("too little held-out text: validation loss is not measured")
     report.stats.update(

@@ -98,7 +98,7 @@ class LMTrainer(Trainer):
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         seconds = time.perf_counter() - began
-        values["loss/train"] = float(loss)
+        values["loss/train"] = float(loss.detach())
         values["speed/tokens_per_s"] = targets.numel() / seconds
         return values
 
