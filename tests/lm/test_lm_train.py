@@ -143,7 +143,7 @@ def test_bits_per_byte_agrees_with_a_hand_computation(lm_host, home, llama, tmp_
         figures = trainer.evaluate()
 
     tokenizer = model.module.tokens.tokenizer
-    ids = tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id]
+    ids = [*tokenizer.encode(text, add_special_tokens=False), tokenizer.eos_token_id]
     nats, scored = 0.0, []
     with torch.no_grad():
         for start in range(0, len(ids) - 1, 16):
