@@ -57,7 +57,7 @@ class LMGenerator(Generator):
         [
             *sampling_params(max_new_tokens=200),
             Param(
-                "mode",
+                "prompt_style",
                 "choice",
                 "completion",
                 "completion: continue the prompt; instruction: wrap it in the model's chat "

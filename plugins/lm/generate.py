@@ -24,10 +24,10 @@ from .module import LMModule
 KEEP_ON_SLIDE = 0.75
 
 
-def prompt_ids(module: LMModule, prompt: str, mode: str, log: Callable[[str], None]) -> list[int]:
+def prompt_ids(module: LMModule, prompt: str, style: str, log: Callable[[str], None]) -> list[int]:
     """The prompt's tokens: as written (completion), or wrapped in the chat template."""
     tokenizer = module.tokens.tokenizer
-    if mode == "instruction":
+    if style == "instruction":
         if getattr(tokenizer, "chat_template", None):
             text = tokenizer.apply_chat_template(
                 [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False
@@ -88,14 +88,14 @@ def generate_text(
     prompt: str,
     options: SamplingOptions,
     *,
-    mode: str = "completion",
+    style: str = "completion",
     seed: int,
     device: torch.device,
     log: Callable[[str], None] = lambda message: None,
     on_token: Callable[[int], None] = lambda produced: None,
 ) -> Iterator[str]:
     generator = torch.Generator(device=device).manual_seed(seed)
-    tokens = prompt_ids(module, prompt, mode, log)
+    tokens = prompt_ids(module, prompt, style, log)
     new = generate_tokens(module, tokens, options, generator, device)
     yield from stream_text(new, module.tokens, options.stop, on_token)
 
@@ -110,7 +110,7 @@ def stream(
             model.module,
             request.prompt,
             options,
-            mode=request.params["mode"],
+            style=request.params["prompt_style"],
             device=context.device,
             **kwargs,
         )

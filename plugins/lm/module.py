@@ -40,6 +40,14 @@ class LMModule(nn.Module):
         self.hf.train(mode)
         return super().train(mode)
 
+    def named_modules(self, memo: Any = None, prefix: str = "", remove_duplicate: bool = True):
+        # Whoever walks the modules (Studio switching eval mode and back, say) sees the base
+        # model's too; state_dict() and parameters() do not walk this way and stay adapter-only.
+        memo = set() if memo is None else memo
+        yield from super().named_modules(memo, prefix, remove_duplicate)
+        inner = f"{prefix}.hf" if prefix else "hf"
+        yield from self.hf.named_modules(memo, inner, remove_duplicate)
+
     def forward(self, input_ids: torch.Tensor, **kwargs: Any) -> Any:
         return self.hf(input_ids=input_ids, **kwargs)
 

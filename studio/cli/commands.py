@@ -168,10 +168,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     if getattr(args, "models_command", None) == "add":
-        home, _settings, host = _session()
-        from studio.engine import ImportJob
-
-        return run_job(ImportJob(host, home, args.path, name=args.name))
+        return run_job(_session(args).import_job(args.path, name=args.name))
     from studio.engine import list_models
 
     models = list_models(Home.open())

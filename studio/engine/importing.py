@@ -17,6 +17,7 @@ from studio.api import NOT_IMPORTABLE, Generator, ModelHandle, RunContext, Studi
 from studio.engine.events import Event, Finished, Log, Started
 from studio.engine.home import Home
 from studio.engine.jobs import Job
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store import imports
@@ -28,9 +29,15 @@ class ImportJob(Job):
     kind = "import"
 
     def __init__(
-        self, host: PluginHost, home: Home, path: Path | str, *, name: str | None = None
+        self,
+        host: PluginHost,
+        home: Home,
+        path: Path | str,
+        *,
+        name: str | None = None,
+        health: PluginHealth | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(health)
         self.host = host
         self.home = home
         self.path = Path(path).expanduser()

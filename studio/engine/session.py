@@ -16,6 +16,7 @@ from typing import Any
 from studio.engine.datacheck import DataCheckJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
+from studio.engine.importing import ImportJob
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
 from studio.engine.settings import Settings
@@ -46,6 +47,10 @@ class Session:
 
     def generate_job(self, generator_id: str, **options: Any) -> GenerateJob:
         return GenerateJob(self.host, self.home, generator_id, health=self.health, **options)
+
+    def import_job(self, path: Path | str, name: str | None = None) -> ImportJob:
+        """Import a model the user has (a folder or a file) into the library."""
+        return ImportJob(self.host, self.home, path, name=name, health=self.health)
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None

@@ -163,3 +163,21 @@ def generator_params(generator, **overrides):
     return training_schema(generator).validate(
         {"eval_windows": 1000, "val_fraction": 0.5, **overrides}
     )
+
+
+def test_eval_mode_reaches_the_base_model_and_comes_back(lm_host, home, llama) -> None:
+    """Studio switches eval mode around evaluate/preview: the hidden base model follows."""
+    from plugins.lm import LMGenerator
+    from studio.engine import resolve_device
+    from studio.engine.store.library import resolve_checkpoint
+    from studio.engine.train.modes import evaluating
+
+    model = ckpt.load_model(
+        LMGenerator(), resolve_checkpoint(home, llama), resolve_device("cpu"), home.base_models
+    )
+    module = model.module
+    module.train()
+    with evaluating(module):
+        assert not any(m.training for m in module.hf.modules())
+    assert all(m.training for m in module.hf.modules())
+    assert not module.state_dict()  # an imported model alone: nothing of its own to save
