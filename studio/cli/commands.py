@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import parse_assignments
-from studio.engine import Cancelled, Failed, Home, Job, Session, Settings, open_session
+from studio.engine import (
+    Cancelled,
+    Failed,
+    Home,
+    Job,
+    Session,
+    Settings,
+    describe_import,
+    open_session,
+)
 
 from . import plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -181,7 +190,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             f"{model['model_hash']}"
         )
         if model.get("info"):
-            print(f"  {describe_info(model['info'])}")
+            print(f"  {describe_import(model['info'])}")
         for warning in model.get("warnings", []):
             print(f"  warning: {warning}")
     if not models:
@@ -190,23 +199,6 @@ def cmd_models(args: argparse.Namespace) -> int:
             "or import one with 'studio models add PATH'"
         )
     return EXIT_OK
-
-
-def describe_info(info: dict[str, Any]) -> str:
-    """One line about an imported model: architecture, size, precision, memory to use it."""
-    parts = [str(info.get("architecture", "?"))]
-    if info.get("parameters"):
-        parts.append(f"{info['parameters'] / 1e6:.1f}M parameters")
-    if info.get("precision"):
-        parts.append(str(info["precision"]))
-    for key, label in (
-        ("size_bytes", "on disk"),
-        ("memory_generate_bytes", "to generate"),
-        ("memory_train_bytes", "to fine-tune"),
-    ):
-        if info.get(key):
-            parts.append(f"{info[key] / 2**30:.2f} GiB {label}")
-    return ", ".join(parts)
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ from studio.engine.session import Session, open_session, safe_mode_requested, st
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
-from studio.engine.store.library import list_models
+from studio.engine.store.library import describe_import, list_models
 from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
@@ -80,6 +80,7 @@ __all__ = [
     "check_data",
     "describe_device",
     "describe_failure",
+    "describe_import",
     "find_run",
     "list_models",
     "list_runs",

@@ -64,6 +64,7 @@ class ImportJob(Job):
                     "model": str(self.home.models / existing[0]),
                     "name": existing[0],
                     "base": digest,
+                    "generator": generator.id,
                     "imported": False,
                 }
             )
@@ -89,7 +90,15 @@ class ImportJob(Job):
             raise
         entry = _publish(self.home, generator, imported.config, imported.assets, digest, name)
         yield Log(f"stored in {folder}; listed as '{name}'")
-        yield Finished({"model": str(entry.path), "name": name, "base": digest, "imported": True})
+        yield Finished(
+            {
+                "model": str(entry.path),
+                "name": name,
+                "base": digest,
+                "generator": generator.id,
+                "imported": True,
+            }
+        )
 
     def _drain(self) -> Iterator[Event]:
         while self._logs:

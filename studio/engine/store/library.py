@@ -113,3 +113,20 @@ def memory_warnings(info: dict[str, Any], available: int) -> list[str]:
                 f"{available / 2**30:.1f} GiB: it may be very slow or run out of memory"
             )
     return warnings
+
+
+def describe_import(info: dict[str, Any]) -> str:
+    """One line about an imported model: architecture, size, precision, memory to use it."""
+    parts = [str(info.get("architecture", "?"))]
+    if info.get("parameters"):
+        parts.append(f"{info['parameters'] / 1e6:.1f}M parameters")
+    if info.get("precision"):
+        parts.append(str(info["precision"]))
+    for key, label in (
+        ("size_bytes", "on disk"),
+        ("memory_generate_bytes", "to generate"),
+        ("memory_train_bytes", "to fine-tune"),
+    ):
+        if info.get(key):
+            parts.append(f"{info[key] / 2**30:.2f} GiB {label}")
+    return ", ".join(parts)
