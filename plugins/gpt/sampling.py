@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import torch
 
 from plugins.textkit.params import SamplingOptions
-from plugins.textkit.sampling import choose_next, lean_step
+from plugins.textkit.sampling import lean_step, next_token
 from plugins.textkit.stream import cut_prompt, stream_text
 
 from .decode import TokenDecoder
@@ -54,10 +54,7 @@ def generate_tokens(
                     logits = decode_one(pending[0], cache)
                 else:  # the prompt, or the text re-read after a slide: one pass for them all
                     logits = model(torch.tensor([pending], device=device), cache=cache)[0][0, -1]
-            window = None
-            if options.repetition_penalty != 1.0:
-                window = torch.tensor(context[-block:], device=device)
-            token = choose_next(logits, options, window, generator)
+            token = next_token(logits, options, context, block, generator)
         yield token
         pending = [token]
         context.append(token)

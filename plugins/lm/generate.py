@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from plugins.textkit.params import SamplingOptions, sampling_options
-from plugins.textkit.sampling import choose_next, lean_step
+from plugins.textkit.sampling import lean_step, next_token
 from plugins.textkit.stream import cut_prompt, stream_samples, stream_text
 from studio.api import GenerateRequest, ModelHandle, RunContext, TextChunk
 
@@ -72,10 +72,7 @@ def generate_tokens(
                 )
                 cache, cached = out.cache, cached + len(pending)
                 logits = out.logits[0, -1]
-            window = None
-            if options.repetition_penalty != 1.0:
-                window = torch.tensor(context[-limit:], device=device)
-            token = choose_next(logits, options, window, generator)
+            token = next_token(logits, options, context, limit, generator)
         if token == eos:
             return
         yield token

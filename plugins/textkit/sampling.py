@@ -46,6 +46,20 @@ def choose_next(
     return int(order[index]) if order is not None else index
 
 
+def next_token(
+    logits: torch.Tensor,
+    options: SamplingOptions,
+    context: list[int],
+    window: int,
+    generator: torch.Generator,
+) -> int:
+    """:func:`choose_next`, with the repetition penalty looking at the last ``window`` tokens."""
+    seen = None
+    if options.repetition_penalty != 1.0:
+        seen = torch.tensor(context[-window:], device=logits.device)
+    return choose_next(logits, options, seen, generator)
+
+
 class lean_step:
     """Run a block in inference mode, with ``threads`` CPU threads, then restore the setting.
 

@@ -5,19 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from support import tiny_lm
 
 from studio.engine import Finished, Home, ImportJob, load_plugins
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a shared, busy machine two threads spin against each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread) -> None:
+    """Every lm test on one torch thread (see the root conftest)."""
 
 
 @pytest.fixture(scope="session")
