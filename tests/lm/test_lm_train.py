@@ -67,7 +67,15 @@ def _adapter(home, run_name):
 @pytest.mark.slow
 def test_resume_after_sigkill_is_exact(lm_host, home, llama, lm_corpus, env) -> None:
     """20 straight steps equal 10, a SIGKILL, a resume and 10 more (dropout on: RNG restored)."""
-    params = {**FAST, "steps": 20, "checkpoint_every": 10, "eval_every": 5, "batch_size": 4}
+    # bf16 autocast on, whatever this CPU measures: its arithmetic must resume exactly too.
+    params = {
+        **FAST,
+        "steps": 20,
+        "checkpoint_every": 10,
+        "eval_every": 5,
+        "batch_size": 4,
+        "precision": "bf16",
+    }
     _train(lm_host, home, lm_corpus, llama, "straight", **params)
 
     sets = [f"--set={k}={v}" for k, v in params.items() if k != "steps"]
@@ -136,7 +144,7 @@ def test_bits_per_byte_agrees_with_a_hand_computation(lm_host, home, llama, tmp_
     generator = LMGenerator()
     device = resolve_device("cpu")
     model = ckpt.load_model(generator, resolve_checkpoint(home, llama), device, home.base_models)
-    params = generator_params(generator, context=16)
+    params = generator_params(generator, context=16, precision="fp32")
     data = generator.load_data(tmp_path, params, model, DataReport())
     trainer = generator.create_trainer(model, data, params, RunContext(device=device))
     with torch.no_grad():
@@ -181,3 +189,16 @@ def test_eval_mode_reaches_the_base_model_and_comes_back(lm_host, home, llama) -
         assert not any(m.training for m in module.hf.modules())
     assert all(m.training for m in module.hf.modules())
     assert not module.state_dict()  # an imported model alone: nothing of its own to save
+
+
+def test_the_precision_chosen_is_kept_on_resume() -> None:
+    import torch
+
+    from plugins.lm.trainer import use_bf16
+
+    cpu = torch.device("cpu")
+    assert use_bf16(cpu, "fp32", print) is False and use_bf16(cpu, "bf16", print) is True
+    notes: list[str] = []
+    chosen = use_bf16(cpu, "auto", notes.append)
+    assert ("bf16 autocast" in notes[0]) == chosen
+    assert use_bf16(torch.device("cuda"), "auto", print) is True
