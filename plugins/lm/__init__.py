@@ -45,7 +45,7 @@ def _advanced(name: str, kind: str, default: Any, help_text: str, **bounds: Any)
 
 class LMGenerator(Generator):
     id = "lm"
-    name = "Pretrained language model"
+    name = "Pretrained LM (text)"
     modality = "text"
     version = "1.0"
     description = (
