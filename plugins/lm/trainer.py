@@ -87,10 +87,11 @@ class LMTrainer(Trainer):
                 loss = self.loss(inputs, targets)
             loss.backward()
         except torch.OutOfMemoryError as error:
+            # The weights are untouched (no optimiser step yet); drop the gradients so the memory
+            # can be freed, and say what helps. Studio keeps the last checkpoint.
             self.optimizer.zero_grad(set_to_none=True)
-            raise torch.OutOfMemoryError(
-                f"{error}; try a shorter context, a smaller batch_size or a lower lora_rank"
-            ) from None
+            error.add_note("try a shorter context, a smaller batch_size or a lower lora_rank")
+            raise
         if self.params["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(self.module.trainable.values(), self.params["grad_clip"])
         self.optimizer.step()

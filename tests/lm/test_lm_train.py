@@ -202,3 +202,33 @@ def test_the_precision_chosen_is_kept_on_resume() -> None:
     chosen = use_bf16(cpu, "auto", notes.append)
     assert ("bf16 autocast" in notes[0]) == chosen
     assert use_bf16(torch.device("cuda"), "auto", print) is True
+
+
+def test_out_of_memory_ends_with_advice_and_keeps_the_checkpoint(
+    lm_host, home, llama, lm_corpus, monkeypatch
+) -> None:
+    from plugins.lm.trainer import LMTrainer
+
+    real = LMTrainer.loss
+
+    def loss(self, inputs, targets):
+        if self.optimizer.state and len(self.optimizer.state) and self._steps_done >= 2:
+            raise torch.OutOfMemoryError("CPU out of memory (simulated)")
+        self._steps_done = getattr(self, "_steps_done", 0) + 1
+        return real(self, inputs, targets)
+
+    monkeypatch.setattr(LMTrainer, "_steps_done", 0, raising=False)
+    monkeypatch.setattr(LMTrainer, "loss", loss)
+    job = TrainJob(
+        lm_host,
+        home,
+        "lm",
+        data=lm_corpus,
+        from_checkpoint=llama,
+        name="oom",
+        params={**FAST, "steps": 6, "checkpoint_every": 2},
+    )
+    events = list(job.run())
+    assert isinstance(events[-1], Failed) and events[-1].message == "out of memory on the device"
+    assert "lora_rank" in events[-1].hint
+    assert newest_valid(find_run(home.runs, "oom").checkpoints_dir).step == 2
