@@ -130,3 +130,12 @@ def test_studio_models_add_and_list(sources, home, capsys, plugin_site) -> None:
     assert "GiB to fine-tune" in out
     assert main(["models", "add", str(sources["gpt2"] / "config.json")]) == 2
     assert "cannot import config.json" in capsys.readouterr().err
+
+
+def test_a_model_too_big_for_the_machine_is_listed_with_a_warning() -> None:
+    from studio.engine.store.library import memory_warnings
+
+    info = {"memory_generate_bytes": 6 * 2**30, "memory_train_bytes": 20 * 2**30}
+    warnings = memory_warnings(info, available=16 * 2**30)
+    assert len(warnings) == 1 and warnings[0].startswith("fine-tuning needs about 20.0 GiB")
+    assert memory_warnings(info, available=64 * 2**30) == []
