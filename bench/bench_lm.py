@@ -356,9 +356,8 @@ def section(results: dict) -> str:
         "Commands:",
         "",
         "```console",
-        "flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py --part train "
-        f"--steps {t['steps'] if t else 40} --write",
-        "flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py --part generate --write",
+        "flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py --part all "
+        f"--steps {t['steps'] if t else 40} --plain-steps {t['plain_steps'] if t else 3} --write",
         "```",
     ]
     dates = {k: v.get("measured") for k, v in results.items()}
