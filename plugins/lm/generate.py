@@ -44,6 +44,16 @@ def prompt_ids(module: LMModule, prompt: str, style: str, log: Callable[[str], N
     return cut_prompt(ids, module.context_limit - 1, log)
 
 
+def generation_threads() -> int:
+    """Half the CPU threads for one-token steps (at least one).
+
+    A step multiplies every weight matrix by one vector: memory-bound work that scales poorly,
+    and whose threads must all be scheduled at once. On this project's busy 2-vCPU machine
+    SmolLM2-135M took 72 ms a token with one thread and 320-350 ms with two (docs/lm.md).
+    """
+    return max(1, torch.get_num_threads() // 2)
+
+
 def generate_tokens(
     module: LMModule,
     tokens: list[int],
@@ -55,7 +65,7 @@ def generate_tokens(
     model, limit, eos = module.hf, module.context_limit, module.tokens.eos_id
     context = list(tokens)
     pending, cache, cached = context, None, 0
-    threads = torch.get_num_threads()  # a 100M-parameter step gains from every core
+    threads = generation_threads()
     for _ in range(options.max_new_tokens):
         with lean_step(device, threads):
             if not options.use_cache:

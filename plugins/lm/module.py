@@ -16,6 +16,7 @@ from torch import nn
 
 from studio.api import CheckpointError, ModelHandle
 
+from .attention import register as register_attention
 from .tokens import HFTokens
 
 LORA_PREFIX = "lora_"
@@ -70,7 +71,8 @@ class LMModule(nn.Module):
 
 
 def load_base(folder: Path, device: torch.device | None = None) -> tuple[nn.Module, HFTokens]:
-    """The stored model and its tokenizer, in fp32, with PyTorch's fused attention."""
+    """The stored model and its tokenizer, in fp32, with PyTorch's fused attention (see
+    :mod:`.attention` for the one-token case)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging
 
@@ -84,7 +86,7 @@ def load_base(folder: Path, device: torch.device | None = None) -> tuple[nn.Modu
             local_files_only=True,
             trust_remote_code=False,
             dtype=torch.float32,
-            attn_implementation="sdpa",
+            attn_implementation=register_attention(),
         )
     except (OSError, ValueError) as error:
         raise CheckpointError(f"the base model in {folder} does not load: {error}") from None

@@ -95,3 +95,23 @@ def test_instruction_mode_wraps_the_prompt_in_the_chat_template(lm_host, home, l
     assert tokens.tokenizer.decode(prompt_ids(handle.module, "Write", "completion", print)) == (
         "Write"
     )
+
+
+def test_one_token_attention_matches_transformers_sdpa() -> None:
+    """The repeated-heads path computes what the grouped-query kernel computes."""
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from plugins.lm.attention import attention
+
+    class Layer(torch.nn.Module):
+        num_key_value_groups = 3
+        is_causal = True
+
+    torch.manual_seed(0)
+    query, key, value = torch.randn(1, 9, 1, 16), torch.randn(1, 3, 7, 16), torch.randn(1, 3, 7, 16)
+    mask = torch.ones(1, 1, 1, 7, dtype=torch.bool)
+    mask[..., 0] = False
+    ours, _ = attention(Layer(), query, key, value, mask, scaling=0.25)
+    theirs, _ = sdpa_attention_forward(Layer(), query, key, value, mask, scaling=0.25)
+    assert torch.allclose(ours, theirs, atol=1e-6)
