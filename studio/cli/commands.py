@@ -185,9 +185,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         _print_json(models)
         return EXIT_OK
     for model in models:
+        # An imported model is known by its source's hash (its own weights file is empty).
+        shown = model["base"][:16] if model.get("info") and model["step"] == 0 else None
         print(
             f"{model['name']:<36} {model['generator']:<10} step {model['step']:<8} "
-            f"{model['model_hash']}"
+            f"{shown or model['model_hash']}"
         )
         if model.get("info"):
             print(f"  {describe_import(model['info'])}")

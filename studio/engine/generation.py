@@ -113,6 +113,8 @@ class GenerateJob(Job):
             "generator_version": generator.version,
             "model": str(self.model_ref or ""),
             "model_hash": model_hash,
+            # An imported base model the weights are built on: remaking the sample needs it too.
+            "base_model": model.base,
             "seed": self.seed,
             "mode": self.mode,
             "params": params,
