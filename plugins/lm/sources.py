@@ -32,7 +32,7 @@ def refusal(path: Path) -> str | None:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         return f"config.json is unreadable: {error}"
-    if config.get("auto_map") or config.get("trust_remote_code"):
+    if config.get("auto_map") or config.get("trust_remote_code") or _tokenizer_code(path):
         return (
             f"{path.name} needs trust_remote_code (its own Python code runs to build the model); "
             "Studio runs no code that comes with a model"
@@ -45,6 +45,15 @@ def refusal(path: Path) -> str | None:
     if not any((path / name).is_file() for name in TOKENIZER_FILES):
         return f"{path.name} has no tokenizer files (tokenizer.json)"
     return architecture_refusal(str(config.get("model_type", "")))
+
+
+def _tokenizer_code(folder: Path) -> bool:
+    """A tokenizer that names its own Python classes (``auto_map``) needs remote code too."""
+    try:
+        spec = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(isinstance(spec, dict) and spec.get("auto_map"))
 
 
 def _pickle_reason(name: str) -> str:

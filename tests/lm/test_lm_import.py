@@ -97,11 +97,12 @@ def test_pickle_weights_are_refused_and_never_unpickled(lm_host, home, tmp_path,
     assert not marker.exists()
 
 
-def test_trust_remote_code_is_refused(lm_host, home, sources, tmp_path) -> None:
+@pytest.mark.parametrize("file", ["config.json", "tokenizer_config.json"])
+def test_trust_remote_code_is_refused(lm_host, home, sources, tmp_path, file) -> None:
     folder = shutil.copytree(sources["llama"], tmp_path / "remote")
-    config = json.loads((folder / "config.json").read_text())
+    config = json.loads((folder / file).read_text())
     config["auto_map"] = {"AutoModelForCausalLM": "modeling_evil.EvilForCausalLM"}
-    (folder / "config.json").write_text(json.dumps(config))
+    (folder / file).write_text(json.dumps(config))
     assert "trust_remote_code" in _refusal(lm_host, home, folder)
 
 
