@@ -50,6 +50,8 @@ class LMTrainer(Trainer):
             foreach=True,
         )
         self.autocast = use_bf16(self.device, params["precision"], context.log)
+        if params["checkpointing"]:
+            enable_checkpointing(self.module.hf)
         text = self.module.hf.config.get_text_config()
         self.chunked = not any(getattr(text, name, None) for name in LOGIT_EXTRAS)
         count = sum(p.numel() for p in trainable)
@@ -165,6 +167,18 @@ class LMTrainer(Trainer):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.autocast = bool(state.get("bf16", self.autocast))
+
+
+def enable_checkpointing(model: torch.nn.Module) -> None:
+    """Activation checkpointing per decoder layer (transformers' own), non-reentrant: frozen
+    inputs need no gradient, and the random state is replayed, so dropout masks match."""
+    if not getattr(model, "supports_gradient_checkpointing", False):
+        return
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def use_bf16(device: torch.device, precision: str, log: Any) -> bool:

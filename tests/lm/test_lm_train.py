@@ -231,3 +231,18 @@ def test_out_of_memory_ends_with_advice_and_keeps_the_checkpoint(
     assert isinstance(events[-1], Failed) and events[-1].message == "out of memory on the device"
     assert "lora_rank" in events[-1].hint
     assert newest_valid(find_run(home.runs, "oom").checkpoints_dir).step == 2
+
+
+def test_checkpointing_changes_memory_not_results(lm_host, home, llama, lm_corpus) -> None:
+    runs = {}
+    for flag in (True, False):
+        events, metrics = _train(
+            lm_host, home, lm_corpus, llama, f"ckpt-{flag}", steps=3, checkpointing=flag
+        )
+        final = ckpt.read_checkpoint(events[-1].result["checkpoint"])
+        runs[flag] = (metrics, load_file(str(final.path / ckpt.WEIGHTS)))
+    assert [m["loss/train"] for m in runs[True][0]] == pytest.approx(
+        [m["loss/train"] for m in runs[False][0]], rel=1e-5
+    )
+    for name, tensor in runs[True][1].items():
+        assert torch.allclose(tensor, runs[False][1][name], atol=1e-6), name
