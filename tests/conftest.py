@@ -94,6 +94,17 @@ def env(plugin_site: Path, studio_home: Path) -> dict[str, str]:
 
 
 @pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a shared, busy CI machine two threads spin against each other."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A short text corpus in several scripts."""
     path = tmp_path / "corpus.txt"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from plugins.textkit.params import sampling_params
 from studio.api import (
     DataReport,
     GenerateRequest,
@@ -50,57 +51,7 @@ class GPTGenerator(Generator):
         "trained from scratch or fine-tuned, byte-level so any language works."
     )
     takes_prompt = True
-    generate_params = Schema(
-        [
-            Param("max_new_tokens", "int", 300, "tokens to write", minimum=1, maximum=100_000),
-            Param(
-                "temperature",
-                "float",
-                0.8,
-                "randomness (0: always the likeliest token)",
-                minimum=0.0,
-                maximum=5.0,
-            ),
-            Param(
-                "top_k",
-                "int",
-                0,
-                "sample only from the k likeliest tokens (0: all)",
-                minimum=0,
-                maximum=1_000_000,
-            ),
-            Param(
-                "top_p",
-                "float",
-                1.0,
-                "sample from the smallest set of tokens whose probability reaches p (1: all)",
-                minimum=0.01,
-                maximum=1.0,
-            ),
-            Param(
-                "repetition_penalty",
-                "float",
-                1.0,
-                "make tokens already in the context less likely (1: off)",
-                minimum=0.5,
-                maximum=5.0,
-            ),
-            Param(
-                "stop",
-                "str",
-                "",
-                "stop when this text appears (several: separate with |); "
-                "the stop text is not included",
-            ),
-            Param(
-                "use_cache",
-                "bool",
-                True,
-                "reuse earlier tokens' keys and values (faster; off only to compare)",
-                advanced=True,
-            ),
-        ]
-    )
+    generate_params = Schema(sampling_params())
     train_params = Schema(
         [
             Param(

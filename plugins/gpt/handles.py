@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from plugins.textkit import stream as textkit_stream
+from plugins.textkit.params import sampling_options
 from studio.api import (
     DataReport,
     GenerateRequest,
@@ -19,7 +21,7 @@ from studio.api import (
 
 from .model import GPT, GPTConfig
 from .presets import PRESETS, model_sizes
-from .sampling import SamplingOptions, generate_text
+from .sampling import generate_text
 from .tokenizer import ASSET, BPETokenizer, ByteTokenizer, Tokenizer
 
 
@@ -67,42 +69,20 @@ def tokenizer_of(model: ModelHandle) -> Tokenizer:
     return model.module.tokenizer
 
 
-def sampling_options(params: dict[str, Any]) -> SamplingOptions:
-    stops = tuple(s for s in params["stop"].split("|") if s) if params["stop"] else ()
-    return SamplingOptions(
-        max_new_tokens=params["max_new_tokens"],
-        temperature=params["temperature"],
-        top_k=params["top_k"],
-        top_p=params["top_p"],
-        repetition_penalty=params["repetition_penalty"],
-        stop=stops,
-        use_cache=params["use_cache"],
-    )
-
-
 def stream_samples(
     model: ModelHandle, request: GenerateRequest, context: RunContext
 ) -> Iterator[TextChunk]:
     """``request.count`` continuations, sample i seeded with ``request.seed + i``."""
     options = sampling_options(request.params)
-    total = options.max_new_tokens * request.count
-    for index in range(request.count):
-        seed = request.seed + index
-        done = index * options.max_new_tokens
 
-        def progress(produced: int, done: int = done) -> None:
-            context.progress(done + produced, total)
-
-        pieces = generate_text(
+    def pieces(**kwargs: Any) -> Iterator[str]:
+        return generate_text(
             model.module,
             tokenizer_of(model),
             request.prompt,
             options,
-            seed=seed,
             device=context.device,
-            # The same notice for every sample would be noise: say it once.
-            log=context.log if index == 0 else lambda message: None,
-            on_token=progress,
+            **kwargs,
         )
-        for piece in pieces:
-            yield TextChunk(piece, index, seed)
+
+    yield from textkit_stream.stream_samples(request, context, options.max_new_tokens, pieces)

@@ -5,17 +5,17 @@ train). ``BPETokenizer`` merges frequent byte sequences into single tokens (a by
 with the ``tokenizers`` library), so a model sees more text per context window.
 
 Every token maps to a run of bytes, and a token's bytes may end inside a multi-byte character, so
-text is decoded incrementally (:class:`StreamDecoder`): a stream never emits a broken sequence.
+text is decoded incrementally (``plugins.textkit.stream``): a stream never emits a broken sequence.
 A tokenizer is saved inside the checkpoint as ``tokenizer.json`` and rebuilt from it.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Protocol
+
+from plugins.textkit.stream import byte_alphabet
 
 ASSET = "tokenizer.json"
 
@@ -45,28 +45,6 @@ class ByteTokenizer:
         return json.dumps({"type": self.kind}).encode("utf-8")
 
 
-@lru_cache(maxsize=1)
-def _byte_alphabet() -> dict[str, int]:
-    """GPT-2's printable stand-in character for each byte, mapped back to the byte.
-
-    Byte-level BPE spells every byte as one printable character so merges can be learnt on text;
-    decoding needs the reverse table to turn a token's characters back into raw bytes.
-    """
-    printable = (
-        list(range(ord("!"), ord("~") + 1))
-        + list(range(ord("¡"), ord("¬") + 1))
-        + list(range(ord("®"), ord("ÿ") + 1))
-    )
-    codes = printable[:]
-    extra = 0
-    for byte in range(256):
-        if byte not in printable:
-            printable.append(byte)
-            codes.append(256 + extra)
-            extra += 1
-    return {chr(code): byte for byte, code in zip(printable, codes, strict=True)}
-
-
 class BPETokenizer:
     kind = "bpe"
 
@@ -76,7 +54,7 @@ class BPETokenizer:
         self.spec = spec
         self._tok = HFTokenizer.from_str(spec)
         self.vocab_size = self._tok.get_vocab_size()
-        alphabet = _byte_alphabet()
+        alphabet = byte_alphabet()
         # Each id's raw bytes, computed once: decoding is then a table look-up per token.
         self._bytes: list[bytes] = [b""] * self.vocab_size
         for piece, index in self._tok.get_vocab().items():
@@ -128,26 +106,3 @@ def load_tokenizer(data: bytes | None) -> Tokenizer:
     from studio.api import CheckpointError
 
     raise CheckpointError(f"unknown tokenizer type {spec.get('type')!r} in the checkpoint")
-
-
-def decode(tokenizer: Tokenizer, tokens: Iterable[int]) -> str:
-    """Whole-text decoding; bytes that are not valid UTF-8 become U+FFFD."""
-    return b"".join(tokenizer.token_bytes(t) for t in tokens).decode("utf-8", errors="replace")
-
-
-class StreamDecoder:
-    """Turns tokens into text one at a time, holding back bytes of an unfinished character.
-
-    A model can emit bytes that never form valid UTF-8; those become U+FFFD, as in
-    :func:`decode`, so the streamed pieces always join to exactly the whole decoded text.
-    """
-
-    def __init__(self, tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def push(self, token: int) -> str:
-        return self._decoder.decode(self.tokenizer.token_bytes(token))
-
-    def flush(self) -> str:
-        return self._decoder.decode(b"", final=True)

@@ -14,9 +14,10 @@ from typing import Any
 
 import torch
 
+from plugins.textkit.params import SamplingOptions
 from studio.api import ModelHandle, RunContext, TextChunk, TrainData, Trainer
 
-from .sampling import SamplingOptions, generate_text
+from .sampling import generate_text
 from .tokenizer import Tokenizer
 
 

@@ -7,9 +7,11 @@ from .data import DataReport, SkippedFile, TrainData
 from .errors import CheckpointError, DataError, ParamError, StudioError
 from .generator import (
     GENERATION_MODES,
+    NOT_IMPORTABLE,
     GenerateRequest,
     GenerationMode,
     Generator,
+    ImportedModel,
     Modality,
     ModelHandle,
     RunContext,
@@ -23,6 +25,7 @@ from .version import API_VERSION, is_compatible
 __all__ = [
     "API_VERSION",
     "GENERATION_MODES",
+    "NOT_IMPORTABLE",
     "CheckpointError",
     "DataError",
     "DataReport",
@@ -30,6 +33,7 @@ __all__ = [
     "GenerationMode",
     "Generator",
     "ImageSample",
+    "ImportedModel",
     "Modality",
     "ModelHandle",
     "Param",

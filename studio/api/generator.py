@@ -37,6 +37,9 @@ GENERATION_MODES: tuple[GenerationMode, ...] = (
     "interpolate",
 )
 
+#: What :meth:`Generator.accepts_import` says by default: this generator imports nothing.
+NOT_IMPORTABLE = "this generator does not import models"
+
 
 @dataclass
 class ModelHandle:
@@ -49,6 +52,25 @@ class ModelHandle:
     module: torch.nn.Module
     config: dict[str, Any]
     assets: dict[str, bytes] = field(default_factory=dict)
+    #: The content hash of the imported base model this one is built on (see
+    #: :meth:`Generator.import_model`), or None. The engine sets it when it loads a model and
+    #: records it in every checkpoint, so a checkpoint can hold an adapter and name its base.
+    base: str | None = None
+
+
+@dataclass
+class ImportedModel:
+    """What :meth:`Generator.import_model` wrote into the library's store for a user's model.
+
+    ``config`` and ``assets`` become the library entry's (they reach :meth:`Generator.load_model`
+    again, with the stored folder as ``base``). ``info`` is shown in the model list; the keys
+    Studio reads are ``architecture``, ``parameters``, ``precision``, ``size_bytes``,
+    ``memory_generate_bytes`` and ``memory_train_bytes``, and ``name`` (a suggested model name).
+    """
+
+    config: dict[str, Any]
+    assets: dict[str, bytes] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,8 +186,33 @@ class Generator:
         """A fresh, untrained model from training parameters (``data`` None: a blank model)."""
         raise NotImplementedError
 
-    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
-        """Rebuild the module from a checkpoint's config and assets; Studio then loads weights."""
+    def load_model(
+        self, config: dict[str, Any], assets: dict[str, bytes], base: Path | None = None
+    ) -> ModelHandle:
+        """Rebuild the module from a checkpoint's config and assets; Studio then loads weights.
+
+        ``base`` is given only for models built on an imported one (generators that implement
+        :meth:`import_model`): the verified folder :meth:`import_model` filled. The module's own
+        weights (its ``state_dict``) are what checkpoints store, so a module that keeps the base
+        model out of its ``state_dict`` saves only what training changed (an adapter, say).
+        """
+        raise NotImplementedError
+
+    def accepts_import(self, path: Path) -> str | None:
+        """Whether :meth:`import_model` can take the user's file or folder at ``path``.
+
+        Return None to accept, or a one-line reason to refuse ("pytorch_model.bin is a pickle
+        file..."). Must not load the model: it is asked of every generator. The default refuses.
+        """
+        return NOT_IMPORTABLE
+
+    def import_model(self, path: Path, store_dir: Path, context: RunContext) -> ImportedModel:
+        """Bring the user's model at ``path`` into the library: write what loading needs into
+        ``store_dir`` (an empty folder Studio owns and keeps under the model's content hash).
+
+        Called only after :meth:`accepts_import` accepted ``path``. Raise
+        :class:`studio.api.StudioError` with a one-line reason to refuse after all.
+        """
         raise NotImplementedError
 
     def create_trainer(

@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import parse_assignments
-from studio.engine import Cancelled, Failed, Home, Job, Session, Settings, open_session
+from studio.engine import (
+    Cancelled,
+    Failed,
+    Home,
+    Job,
+    Session,
+    Settings,
+    describe_import,
+    open_session,
+)
 
 from . import plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -219,6 +228,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    if getattr(args, "models_command", None) == "add":
+        return run_job(_session(args).import_job(args.path, name=args.name))
     from studio.engine import list_models
 
     models = list_models(Home.open())
@@ -226,12 +237,21 @@ def cmd_models(args: argparse.Namespace) -> int:
         _print_json(models)
         return EXIT_OK
     for model in models:
+        # An imported model is known by its source's hash (its own weights file is empty).
+        shown = model["base"][:16] if model.get("info") and model["step"] == 0 else None
         print(
             f"{model['name']:<36} {model['generator']:<10} step {model['step']:<8} "
-            f"{model['model_hash']}"
+            f"{shown or model['model_hash']}"
         )
+        if model.get("info"):
+            print(f"  {describe_import(model['info'])}")
+        for warning in model.get("warnings", []):
+            print(f"  warning: {warning}")
     if not models:
-        print("no models yet: train one with 'studio train GENERATOR --data PATH'")
+        print(
+            "no models yet: train one with 'studio train GENERATOR --data PATH', "
+            "or import one with 'studio models add PATH'"
+        )
     return EXIT_OK
 
 

@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (("runs", "list training runs"), ("models", "list models")):
         listing = sub.add_parser(name, help=help_text)
         listing.add_argument("--json", action="store_true")
+    models_sub = sub.choices["models"].add_subparsers(dest="models_command", metavar="ACTION")
+    add = models_sub.add_parser(
+        "add", help="import a model you have: a Hugging Face folder or a .gguf file"
+    )
+    add.add_argument("path")
+    add.add_argument("--name", help="its name in the library (default: from the model)")
 
     plugin = sub.add_parser("plugin", help="enable, disable, create, install or remove a plugin")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)

@@ -7,6 +7,7 @@ without the window or the command line noticing.
 
     session, home, settings     opening Studio: the library folder, the user's settings, plugins
     events, jobs, generation    what every job yields; generating; checking a dataset
+    importing                   bringing in a model the user already has (studio models add)
     train/                      the training job, its loop, loop parameters, batching, seeding
     store/                      atomic writes, checkpoints, trainer state, runs, the model library
     plugins/                    the plugin host, plugin health, fallback exporters, install/
@@ -34,6 +35,7 @@ from studio.engine.events import (
 )
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
+from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job, describe_failure
 from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
 from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
@@ -43,7 +45,7 @@ from studio.engine.session import Session, open_session, safe_mode_requested, st
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
-from studio.engine.store.library import list_models
+from studio.engine.store.library import describe_import, list_models
 from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
@@ -62,6 +64,7 @@ __all__ = [
     "Finished",
     "GenerateJob",
     "Home",
+    "ImportJob",
     "InstallResult",
     "Job",
     "Log",
@@ -80,6 +83,7 @@ __all__ = [
     "check_data",
     "describe_device",
     "describe_failure",
+    "describe_import",
     "find_run",
     "list_models",
     "list_runs",

@@ -95,7 +95,7 @@ class GenerateJob(Job):
         yield Started(self.kind, self.title)
         if self.model_ref:
             checkpoint = resolve_checkpoint(self.home, self.model_ref)
-            model = ckpt.load_model(generator, checkpoint, device)
+            model = ckpt.load_model(generator, checkpoint, device, self.home.base_models)
             model_hash = checkpoint.model_hash
         else:
             seed_everything(self.seed)
@@ -113,6 +113,8 @@ class GenerateJob(Job):
             "generator_version": generator.version,
             "model": str(self.model_ref or ""),
             "model_hash": model_hash,
+            # An imported base model the weights are built on: remaking the sample needs it too.
+            "base_model": model.base,
             "seed": self.seed,
             "mode": self.mode,
             "params": params,

@@ -37,6 +37,11 @@ class Home:
         return self.root / "models"
 
     @property
+    def base_models(self) -> Path:
+        """Imported pretrained models, one folder per source content hash (studio models add)."""
+        return self.root / "base-models"
+
+    @property
     def runs(self) -> Path:
         """One folder per training run."""
         return self.root / "runs"

@@ -84,10 +84,12 @@ def describe_failure(error: BaseException) -> Failed:
 
     details = "".join(traceback.format_exception(error))
     if is_out_of_memory(error):
+        # A generator's own advice rides on the error as notes (error.add_note(...)).
+        notes = "; ".join(getattr(error, "__notes__", ()))
         return Failed(
             "out of memory on the device",
             details,
-            hint="lower batch_size or the model size, or choose the CPU in settings",
+            hint=notes or "lower batch_size or the model size, or choose the CPU in settings",
         )
     return Failed(f"{type(error).__name__}: {error}", details)
 

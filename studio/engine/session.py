@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.home import Home
+from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
@@ -64,6 +65,10 @@ class Session:
             isolate=self.isolate,
             **options,
         )
+
+    def import_job(self, path: Path | str, name: str | None = None) -> ImportJob:
+        """Import a model the user has (a folder or a file) into the library."""
+        return ImportJob(self.host, self.home, path, name=name, health=self.health)
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None

@@ -25,6 +25,7 @@ from .views.create_image import ImageCreateView
 from .views.create_text import TextCreateView
 from .views.generator_picker import GeneratorPicker
 from .views.jobs_panel import JobsPanel
+from .views.model_import import ModelImport
 from .views.model_picker import ModelPicker
 from .views.plugins_dialog import PluginsDialog
 from .views.runs_view import RunsView
@@ -151,6 +152,8 @@ class MainWindow(QMainWindow):
         self.generate_action = self._action(job, "Generate", self.generate, "Ctrl+Return")
         self._action(job, "Train", self.train_view.train, "Ctrl+T")
         self.cancel_action = self._action(job, "Cancel", self.cancel, "Escape")
+        self.model_import = ModelImport(self.session, self)
+        self.model_import.add_menu(bar)
         tools = bar.addMenu("&Tools")
         self._action(tools, "Plugins…", self.open_plugins, "Ctrl+Shift+P")
 

@@ -125,6 +125,10 @@ class Session(QObject):
     def resume(self, run: str, extra_steps: int | None = None) -> int:
         return self.submit(self.engine.resume_job(run, extra_steps=extra_steps))
 
+    def import_model(self, path: Path, name: str | None = None) -> int:
+        """Import a model folder or file the user has into the library."""
+        return self.submit(self.engine.import_job(path, name=name))
+
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
         return self.submit(self.engine.data_check_job(self.generator_id, source, params))
 
@@ -149,7 +153,7 @@ class Session(QObject):
             for event in events:
                 if isinstance(event, TERMINAL):
                     self.job_ended.emit(job_id, event)
-                    if self.kinds.get(job_id) == "train":
+                    if self.kinds.get(job_id) in ("train", "import"):
                         self.library_changed.emit()
 
     def _on_device(self, info: dict) -> None:

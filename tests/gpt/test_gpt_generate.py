@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from plugins.gpt import GPTGenerator
-from plugins.gpt.sampling import SamplingOptions, StopFilter, generate_text
+from plugins.gpt.sampling import generate_text
+from plugins.textkit.params import SamplingOptions
+from plugins.textkit.stream import StopFilter
 from studio.api import GenerateRequest, RunContext, TextChunk
 from studio.engine.train.loop_params import training_schema
 

@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from plugins.gpt.data import split_tokens
-from plugins.gpt.tokenizer import (
-    BPETokenizer,
-    ByteTokenizer,
-    StreamDecoder,
-    decode,
-    load_tokenizer,
-)
+from plugins.gpt.tokenizer import BPETokenizer, ByteTokenizer, load_tokenizer
+from plugins.textkit.stream import StreamDecoder, decode
 from studio.api import DataError, DataReport, ParamError
 from studio.api.text import read_corpus
 

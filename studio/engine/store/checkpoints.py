@@ -56,6 +56,11 @@ class Checkpoint:
         return self.manifest["files"][WEIGHTS]
 
     @property
+    def base(self) -> str | None:
+        """The content hash of the imported base model the weights are built on, if any."""
+        return self.manifest.get("base")
+
+    @property
     def has_trainer_state(self) -> bool:
         return TRAINER_TREE in self.manifest["files"]
 
@@ -69,6 +74,7 @@ class Checkpoint:
             "created": self.manifest.get("created", ""),
             "parent": self.manifest.get("parent"),
             "dataset_fingerprint": self.manifest.get("dataset_fingerprint"),
+            "base": self.base,
         }
 
 
@@ -90,8 +96,12 @@ def save_checkpoint(
     dataset_fingerprint: str | None = None,
     parent: dict[str, Any] | None = None,
     trainer_state: Any = None,
+    extra: dict[str, Any] | None = None,
 ) -> Checkpoint:
-    """Write a complete checkpoint to ``destination`` atomically and return it."""
+    """Write a complete checkpoint to ``destination`` atomically and return it.
+
+    ``extra`` adds top-level manifest entries (an imported model's library entry marks itself).
+    """
     from safetensors.torch import save_file, save_model
 
     destination = Path(destination)
@@ -120,7 +130,9 @@ def save_checkpoint(
             "step": step,
             "dataset_fingerprint": dataset_fingerprint,
             "parent": parent,
+            "base": model.base,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **(extra or {}),
             "files": {
                 str(p.relative_to(temp)): sha256_file(p)
                 for p in sorted(temp.rglob("*"))
@@ -183,8 +195,17 @@ def read_checkpoint(path: Path, *, verify: bool = True) -> Checkpoint:
     return Checkpoint(path, manifest)
 
 
-def load_model(generator: Generator, checkpoint: Checkpoint, device: torch.device) -> ModelHandle:
-    """Rebuild ``checkpoint``'s model with its generator and load its weights on ``device``."""
+def load_model(
+    generator: Generator,
+    checkpoint: Checkpoint,
+    device: torch.device,
+    base_models: Path | None = None,
+) -> ModelHandle:
+    """Rebuild ``checkpoint``'s model with its generator and load its weights on ``device``.
+
+    A checkpoint built on an imported base model names it by content hash; the base is looked up
+    (and checked) in ``base_models``, the library's store of imported models.
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_model as load_weights
 
@@ -197,7 +218,18 @@ def load_model(generator: Generator, checkpoint: Checkpoint, device: torch.devic
     assets_dir = checkpoint.path / ASSETS
     if assets_dir.is_dir():
         assets = {p.name: p.read_bytes() for p in sorted(assets_dir.iterdir()) if p.is_file()}
-    model = generator.load_model(dict(checkpoint.manifest["config"]), assets)
+    config = dict(checkpoint.manifest["config"])
+    if checkpoint.base is None:
+        model = generator.load_model(config, assets)
+    else:
+        from studio.engine.store.imports import verified_base
+
+        if base_models is None:
+            raise CheckpointError(f"{checkpoint.path} is built on an imported base model")
+        model = generator.load_model(
+            config, assets, base=verified_base(base_models, checkpoint.base)
+        )
+        model.base = checkpoint.base
     try:
         missing, unexpected = load_weights(
             model.module, str(checkpoint.path / WEIGHTS), strict=False, device=str(device)

@@ -17,6 +17,7 @@ from studio.engine.store.checkpoints import (
     read_checkpoint,
     refuse_pickle,
 )
+from studio.engine.store.imports import read_record
 from studio.engine.store.runs import RUN_FILE, list_runs, open_run
 
 
@@ -66,7 +67,11 @@ def _link_or_copy(source: str, destination: str) -> None:
 
 
 def list_models(home: Home) -> list[dict[str, Any]]:
-    """The library's models, and each run's newest checkpoint, for pickers and ``studio models``."""
+    """The library's models, and each run's newest checkpoint, for pickers and ``studio models``.
+
+    A model built on an imported one carries what its import recorded (architecture, parameters,
+    precision, size, memory estimates) and a warning when the estimates exceed this machine.
+    """
     models = [
         {**c.summary(), "name": c.path.name, "kind": "model"} for c in list_checkpoints(home.models)
     ]
@@ -75,4 +80,53 @@ def list_models(home: Home) -> list[dict[str, Any]]:
         if checkpoints:
             latest = checkpoints[-1]
             models.append({**latest.summary(), "name": f"{run.name}@{latest.step}", "kind": "run"})
+    records: dict[str, dict[str, Any]] = {}
+    for model in models:
+        if model["base"]:
+            if model["base"] not in records:
+                records[model["base"]] = read_record(home.base_models / model["base"]) or {}
+            info = records[model["base"]].get("info", {})
+            model["info"] = info
+            model["warnings"] = memory_warnings(info, total_memory())
     return models
+
+
+def total_memory() -> int:
+    """This machine's physical memory in bytes (0 where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def memory_warnings(info: dict[str, Any], available: int) -> list[str]:
+    """A warning per task whose estimated memory exceeds ``available`` (Studio still tries)."""
+    warnings = []
+    for key, task in (
+        ("memory_generate_bytes", "generating"),
+        ("memory_train_bytes", "fine-tuning"),
+    ):
+        need = info.get(key)
+        if available and need and need > available:
+            warnings.append(
+                f"{task} needs about {need / 2**30:.1f} GiB, more than this machine's "
+                f"{available / 2**30:.1f} GiB: it may be very slow or run out of memory"
+            )
+    return warnings
+
+
+def describe_import(info: dict[str, Any]) -> str:
+    """One line about an imported model: architecture, size, precision, memory to use it."""
+    parts = [str(info.get("architecture", "?"))]
+    if info.get("parameters"):
+        parts.append(f"{info['parameters'] / 1e6:.1f}M parameters")
+    if info.get("precision"):
+        parts.append(str(info["precision"]))
+    for key, label in (
+        ("size_bytes", "on disk"),
+        ("memory_generate_bytes", "to generate"),
+        ("memory_train_bytes", "to fine-tune"),
+    ):
+        if info.get(key):
+            parts.append(f"{info[key] / 2**30:.2f} GiB {label}")
+    return ", ".join(parts)

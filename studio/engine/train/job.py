@@ -188,7 +188,9 @@ class TrainJob(Job):
             yield Log("the training data changed since this run started", "warning")
         seed_everything(params["seed"])
         report = DataReport(source=str(self.data_path))
-        model: ModelHandle | None = ckpt.load_model(generator, start, device) if start else None
+        model: ModelHandle | None = (
+            ckpt.load_model(generator, start, device, self.home.base_models) if start else None
+        )
         data = generator.load_data(self.data_path, params, model, report)
         if len(data.train) == 0:
             raise DataError(f"no usable training examples in {self.data_path}")

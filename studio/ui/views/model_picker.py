@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from studio.engine import list_models
+from studio.engine import describe_import, list_models
 
 from ..session import Session
 
@@ -32,6 +33,9 @@ class ModelPicker(QComboBox):
                 continue
             label = f"{model['name']}  ·  step {model.get('step', '?')}"
             self.addItem(label, model["path"] if model["kind"] == "run" else model["name"])
+            if model.get("info"):  # an imported model: what it is, and what it needs
+                tip = "\n".join([describe_import(model["info"]), *model.get("warnings", [])])
+                self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         index = self.findData(keep)
         self.setCurrentIndex(max(index, 0))
         self.blockSignals(False)

