@@ -13,7 +13,7 @@ from typing import Any
 from studio.api import parse_assignments
 from studio.engine import Cancelled, Failed, Home, Job, Session, Settings, open_session
 
-from . import plugin_commands
+from . import model_commands, plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .progress import EventPrinter
 
@@ -219,6 +219,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    if getattr(args, "models_command", None) == "found":
+        return model_commands.found(args)
     from studio.engine import list_models
 
     models = list_models(Home.open())
@@ -233,6 +235,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not models:
         print("no models yet: train one with 'studio train GENERATOR --data PATH'")
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    return run_job(model_commands.export_job(args))
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from studio import __version__
 from studio.api import GENERATION_MODES, StudioError
 from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_USAGE
 
-from . import plugin_commands
+from . import model_commands, plugin_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (("runs", "list training runs"), ("models", "list models")):
         listing = sub.add_parser(name, help=help_text)
         listing.add_argument("--json", action="store_true")
+    models_sub = sub.choices["models"].add_subparsers(dest="models_command", metavar="ACTION")
+    model_commands.add_subcommands(sub, models_sub)
 
     plugin = sub.add_parser("plugin", help="enable, disable, create, install or remove a plugin")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)

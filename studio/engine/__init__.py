@@ -12,6 +12,8 @@ without the window or the command line noticing.
     plugins/                    the plugin host, plugin health, fallback exporters, install/
     device/                     choosing a device, host memory during jobs, warming torch up
     process/                    jobs in a child process; which jobs are isolated
+    discovery/                  models other apps keep on this machine (one rule per app)
+    export/                     GGUF and Ollama exports of language models
 
 Nothing here imports torch at import time; jobs import it when they run.
 """
@@ -19,6 +21,8 @@ Nothing here imports torch at import time; jobs import it when they run.
 from studio.engine.datacheck import DataCheckJob, check_data
 from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
 from studio.engine.device.warmup import prewarm
+from studio.engine.discovery import find_models
+from studio.engine.discovery import judge as judge_models
 from studio.engine.events import (
     TERMINAL,
     Cancelled,
@@ -32,6 +36,7 @@ from studio.engine.events import (
     SampleEvent,
     Started,
 )
+from studio.engine.export.job import ExportJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.jobs import Job, describe_failure
@@ -58,6 +63,7 @@ __all__ = [
     "CheckpointSaved",
     "DataCheckJob",
     "Event",
+    "ExportJob",
     "Failed",
     "Finished",
     "GenerateJob",
@@ -80,7 +86,9 @@ __all__ = [
     "check_data",
     "describe_device",
     "describe_failure",
+    "find_models",
     "find_run",
+    "judge_models",
     "list_models",
     "list_runs",
     "load_plugins",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,27 @@ def write_gguf(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> GGUFExport:
     """Export ``folder`` (config.json, safetensors, tokenizer) to ``out``."""
+    steps = gguf_writing(folder, out, gguf_type, name=name)
+    try:
+        while True:
+            done, total = next(steps)
+            if progress is not None:
+                progress(done, total)
+            if cancelled():
+                steps.close()  # removes the temporary file
+                raise ExportCancelled(f"export of {folder.name} cancelled; nothing was written")
+    except StopIteration as stop:
+        return stop.value
+
+
+def gguf_writing(
+    folder: Path, out: Path, gguf_type: str = "f16", *, name: str | None = None
+) -> Generator[tuple[int, int], None, GGUFExport]:
+    """Write ``out`` step by step, yielding ``(tensors done, total)``; returns the result.
+
+    Closing the generator early (a cancelled job) removes the temporary file, and the final name
+    is only ever given to a complete, fsynced file.
+    """
     import gguf
 
     kind = check_gguf_type(gguf_type)
@@ -100,12 +121,10 @@ def write_gguf(
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_ti_data_to_file()
+        yield 0, len(planned)
         for done, tensor in enumerate(planned):
-            if cancelled():
-                raise ExportCancelled(f"export of {folder.name} cancelled; nothing was written")
             writer.write_tensor_data(tensor_data(tensor))
-            if progress is not None:
-                progress(done + 1, len(planned))
+            yield done + 1, len(planned)
     except BaseException:
         writer.close()
         temp.unlink(missing_ok=True)
