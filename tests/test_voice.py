@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import defaultdict
@@ -58,7 +59,7 @@ class BigramModel:
     def __init__(self, training: str, seed: int = 0) -> None:
         self.next: dict[str, list[str]] = defaultdict(list)
         words = training.split()
-        for a, b in zip(words, words[1:], strict=False):
+        for a, b in itertools.pairwise(words):
             self.next[a].append(b)
         self.rng = random.Random(seed)
 
