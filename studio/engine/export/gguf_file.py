@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from studio.engine.store.atomic import fsync_dir
 
 from .gguf_tensors import plan_tensors, tensor_data
@@ -100,6 +98,7 @@ def gguf_writing(
     is only ever given to a complete, fsynced file.
     """
     import gguf
+    import numpy as np
 
     kind = check_gguf_type(gguf_type)
     config = read_config(folder)

@@ -16,12 +16,13 @@ Weights are read one tensor at a time, so exporting needs about one tensor's wor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from .refusals import ExportRefused
 
@@ -39,7 +40,7 @@ class PlannedTensor:
 
     @property
     def nbytes(self) -> int:
-        count = int(np.prod(self.shape))
+        count = math.prod(self.shape)
         if self.kind == "q8_0":
             return count // Q8_BLOCK * 34  # per block: an f16 scale and 32 int8 values
         return count * (4 if self.kind == "f32" else 2)
@@ -102,6 +103,7 @@ def plan_tensors(folder: Path, config: dict[str, Any], gguf_type: str) -> list[P
 def tensor_data(tensor: PlannedTensor) -> np.ndarray:
     """The bytes GGUF stores for ``tensor``: converted, reordered and quantised."""
     import gguf
+    import numpy as np
     from safetensors import safe_open
 
     # Read through torch: safetensors' numpy reader has no bfloat16, which most models use.
@@ -143,8 +145,3 @@ def _layer_order(name: str) -> tuple[int, str]:
         if part == "layers" and parts[i + 1].isdigit():
             return (int(parts[i + 1]) + 1, name)
     return (0 if "embed" in name else 1 << 30, name)
-
-
-def iter_data(planned: list[PlannedTensor]) -> Iterator[tuple[PlannedTensor, np.ndarray]]:
-    for tensor in planned:
-        yield tensor, tensor_data(tensor)
