@@ -241,6 +241,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return run_job(model_commands.export_job(args))
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    return run_job(model_commands.evaluate_job(args), model_commands.ReportPrinter(args.json))
+
+
 def cmd_plugin(args: argparse.Namespace) -> int:
     if args.plugin_command in plugin_commands.ACTIONS:
         return plugin_commands.run(args)

@@ -7,9 +7,18 @@ import json
 import sys
 from typing import Any
 
-from studio.engine import ExportJob, find_models, judge_models, open_session
+from studio.engine import (
+    Event,
+    ExportJob,
+    Finished,
+    VoiceReportJob,
+    find_models,
+    judge_models,
+    open_session,
+)
 
 from .exit_codes import EXIT_OK
+from .progress import EventPrinter
 
 
 def add_subcommands(sub: Any, models_sub: Any) -> None:
@@ -24,6 +33,16 @@ def add_subcommands(sub: Any, models_sub: Any) -> None:
     export.add_argument("--format", required=True, choices=("gguf", "merged", "adapter"))
     export.add_argument("--type", default="f16", help="GGUF type: f16 (default) or q8_0")
     export.add_argument("--out", required=True, help="the file to write, or a folder for it")
+
+    evaluate = sub.add_parser("evaluate", help="the voice report of a text model on held-out text")
+    evaluate.add_argument("model", help="a library model, run name or checkpoint folder")
+    evaluate.add_argument("--data", required=True, help="held-out text: a file or folder")
+    evaluate.add_argument("--against", help="another model to compare with (the base, say)")
+    evaluate.add_argument("--training", help="the training text (default: what its run used)")
+    evaluate.add_argument("--prompts", type=int, default=8)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", help="also write voice-report.json into this folder")
+    evaluate.add_argument("--json", action="store_true")
 
 
 def found(args: argparse.Namespace) -> int:
@@ -51,6 +70,58 @@ def found(args: argparse.Namespace) -> int:
     if scan.truncated:
         print(f"the scan stopped after {args.seconds:g} s; raise --seconds to look further")
     return EXIT_OK
+
+
+def evaluate_job(args: argparse.Namespace) -> VoiceReportJob:
+    session = open_session()
+    return VoiceReportJob(
+        session.host,
+        session.home,
+        args.model,
+        data=args.data,
+        against=args.against,
+        training=args.training,
+        prompts=args.prompts,
+        seed=args.seed,
+        out=args.out,
+    )
+
+
+class ReportPrinter(EventPrinter):
+    """Progress as usual; the finished report as a table (or JSON on stdout with --json)."""
+
+    def __init__(self, as_json: bool) -> None:
+        super().__init__()
+        self.as_json = as_json
+
+    def handle(self, event: Event) -> None:
+        if not isinstance(event, Finished):
+            super().handle(event)
+            return
+        self._close_bar()
+        print_report(event.result["report"], self.as_json)
+        for path in event.result["written"]:
+            self.say(f"wrote {path}")
+
+
+def print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    print(f"{'model':<28} {'bits/byte':>9} {'copy rate':>9} {'longest':>8} {'style':>6}")
+    for label, entry in report["models"].items():
+        copying = entry["copying"]
+        bits = entry.get("bits_per_byte")
+        print(
+            f"{label[-28:]:<28} {f'{bits:.3f}' if bits is not None else '-':>9} "
+            f"{copying['rate']:>9.1%} {copying['longest_words']:>8} {entry['style_distance']:>6.3f}"
+        )
+    real = report["figures"].get("style_distance/real")
+    if real is not None:
+        print(f"{'(the real continuations)':<28} {'':>9} {'':>9} {'':>8} {real:>6.3f}")
+    for note in report.get("notes", []):
+        print(f"note: {note}")
 
 
 def export_job(args: argparse.Namespace) -> ExportJob:

@@ -14,6 +14,7 @@ without the window or the command line noticing.
     process/                    jobs in a child process; which jobs are isolated
     discovery/                  models other apps keep on this machine (one rule per app)
     export/                     GGUF and Ollama exports of language models
+    voice_report                how close a text model writes to its writer, and if it copies
 
 Nothing here imports torch at import time; jobs import it when they run.
 """
@@ -52,6 +53,7 @@ from studio.engine.store.library import list_models
 from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
+from studio.engine.voice_report import VoiceReportJob
 
 __all__ = [
     "APPROVAL_NOTICE",
@@ -83,6 +85,7 @@ __all__ = [
     "Settings",
     "Started",
     "TrainJob",
+    "VoiceReportJob",
     "check_data",
     "describe_device",
     "describe_failure",
