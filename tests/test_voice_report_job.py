@@ -18,7 +18,8 @@ def studio(env, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def two_runs(env, tmp_path: Path) -> tuple[Path, Path]:
-    words = "the boats came home in the fog and she wrote their names in the book".split()
+    sentence = "the boats came home in the fog and she wrote their names in the book"
+    words = sentence.split(" ")
     training = tmp_path / "novel.txt"
     training.write_text(" ".join(words[i % len(words)] for i in range(3000)), encoding="utf-8")
     for name, steps in (("short", "4"), ("long", "30")):
