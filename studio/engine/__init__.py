@@ -53,6 +53,7 @@ from studio.engine.store.library import list_models
 from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
+from studio.engine.voice_report import REPORT_FILE as VOICE_REPORT_FILE
 from studio.engine.voice_report import VoiceReportJob
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "FAILURE_LIMIT",
     "ISOLATE_SETTING",
     "TERMINAL",
+    "VOICE_REPORT_FILE",
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",
