@@ -14,17 +14,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .found import Budget, FoundModel
-from .walk import files_below
+from .walk import files_below, user_data_dirs
 
 NAME = "gpt4all"
 
 
 def roots(env: Mapping[str, str], home: Path) -> list[Path]:
-    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    found = [data / "nomic.ai" / "GPT4All", home / "Library/Application Support/nomic.ai/GPT4All"]
-    if env.get("LOCALAPPDATA"):
-        found.append(Path(env["LOCALAPPDATA"]) / "nomic.ai" / "GPT4All")
-    return found
+    return [base / "nomic.ai" / "GPT4All" for base in user_data_dirs(env, home, "LOCALAPPDATA")]
 
 
 def scan(root: Path, budget: Budget) -> Iterator[FoundModel]:

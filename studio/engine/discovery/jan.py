@@ -15,19 +15,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .found import Budget, FoundModel
-from .walk import files_below
+from .walk import files_below, user_data_dirs
 
 NAME = "jan"
 
 
 def roots(env: Mapping[str, str], home: Path) -> list[Path]:
-    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    bases = [data / "Jan" / "data", home / "Library/Application Support/Jan/data"]
-    if env.get("APPDATA"):
-        bases.append(Path(env["APPDATA"]) / "Jan" / "data")
     found = [home / "jan" / "models"]
-    for base in bases:
-        found += [base / "models", base / "llamacpp" / "models"]
+    for base in user_data_dirs(env, home, "APPDATA"):
+        found += [base / "Jan" / "data" / "models", base / "Jan" / "data" / "llamacpp" / "models"]
     return found
 
 

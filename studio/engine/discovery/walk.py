@@ -9,7 +9,7 @@ too, so a half-downloaded model never shows up as a model.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from .found import Budget
@@ -17,6 +17,16 @@ from .found import Budget
 #: How downloaders mark an unfinished file: the HF hub, Ollama, GPT4All, browsers, curl.
 PARTIAL_SUFFIXES = (".incomplete", ".part", ".partial", ".tmp", ".download", ".crdownload")
 PARTIAL_PREFIXES = ("incomplete-", ".")
+
+
+def user_data_dirs(env: Mapping[str, str], home: Path, windows_variable: str) -> list[Path]:
+    """Where desktop apps keep their data: XDG (Linux), Application Support (macOS), and the
+    Windows folder named by ``windows_variable`` (``APPDATA`` or ``LOCALAPPDATA``) when set."""
+    xdg = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
+    found = [xdg, home / "Library" / "Application Support"]
+    if env.get(windows_variable):
+        found.append(Path(env[windows_variable]))
+    return found
 
 
 def is_partial(name: str) -> bool:
