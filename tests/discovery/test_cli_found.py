@@ -37,8 +37,7 @@ def test_models_found_lists_each_store(env: dict[str, str], tmp_path: Path) -> N
 
 def test_export_writes_a_gguf_and_a_modelfile(env: dict[str, str], tmp_path: Path) -> None:
     folder = write_tiny_llama(tmp_path / "voice", layers=1)
-    out = tmp_path / "exports"
-    out.mkdir()
+    out = tmp_path / "exports"  # a folder not made yet
     result = studio(
         env, "export", str(folder), "--format", "gguf", "--type", "q8_0", "--out", str(out)
     )

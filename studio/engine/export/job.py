@@ -49,7 +49,7 @@ class ExportJob(Job):
         if not (self.source / "config.json").is_file():
             raise ExportRefused(f"{self.source} is not a transformers model folder: no config.json")
         out = self.out
-        if out.is_dir():  # a folder: the file takes the model's name and type
+        if out.is_dir() or not out.suffix:  # a folder: the file takes the model's name and type
             out = out / f"{self.source.name}-{self.gguf_type}.gguf"
         yield Started(self.kind, self.title)
         result = yield from self._gguf(self.source, out)
