@@ -29,7 +29,7 @@ def add_subcommands(sub: Any, models_sub: Any) -> None:
     found.add_argument("--seconds", type=float, default=10.0, help="time budget for the scan")
 
     export = sub.add_parser("export", help="export a model for llama.cpp, Ollama, LM Studio...")
-    export.add_argument("model", help="a transformers model folder")
+    export.add_argument("model", help="a library model, run name, or transformers model folder")
     export.add_argument("--format", required=True, choices=("gguf", "merged", "adapter"))
     export.add_argument("--type", default="f16", help="GGUF type: f16 (default) or q8_0")
     export.add_argument("--out", required=True, help="the file to write, or a folder for it")
@@ -125,4 +125,12 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
 
 
 def export_job(args: argparse.Namespace) -> ExportJob:
-    return ExportJob(args.model, args.out, args.format, gguf_type=args.type)
+    session = open_session()
+    return ExportJob(
+        args.model,
+        args.out,
+        args.format,
+        gguf_type=args.type,
+        host=session.host,
+        home=session.home,
+    )

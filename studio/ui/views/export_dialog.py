@@ -95,6 +95,8 @@ class ExportDialog(QDialog):
                 self.out.text().strip(),
                 "gguf",
                 gguf_type=self.gguf_type.currentData(),
+                host=self.session.host,
+                home=self.session.home,
             )
         )
         super().accept()
