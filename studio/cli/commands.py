@@ -22,7 +22,7 @@ from studio.engine import (
     open_session,
 )
 
-from . import plugin_commands
+from . import model_commands, plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .progress import EventPrinter
 
@@ -230,6 +230,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     if getattr(args, "models_command", None) == "add":
         return run_job(_session(args).import_job(args.path, name=args.name))
+    if getattr(args, "models_command", None) == "found":
+        return model_commands.found(args)
     from studio.engine import list_models
 
     models = list_models(Home.open())
@@ -253,6 +255,14 @@ def cmd_models(args: argparse.Namespace) -> int:
             "or import one with 'studio models add PATH'"
         )
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    return run_job(model_commands.export_job(args))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    return run_job(model_commands.evaluate_job(args), model_commands.ReportPrinter(args.json))
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

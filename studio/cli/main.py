@@ -15,7 +15,7 @@ from studio import __version__
 from studio.api import GENERATION_MODES, StudioError
 from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_USAGE
 
-from . import plugin_commands
+from . import model_commands, plugin_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("path")
     add.add_argument("--name", help="its name in the library (default: from the model)")
+    model_commands.add_subcommands(sub, models_sub)
 
     plugin = sub.add_parser("plugin", help="enable, disable, create, install or remove a plugin")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)

@@ -13,6 +13,9 @@ without the window or the command line noticing.
     plugins/                    the plugin host, plugin health, fallback exporters, install/
     device/                     choosing a device, host memory during jobs, warming torch up
     process/                    jobs in a child process; which jobs are isolated
+    discovery/                  models other apps keep on this machine (one rule per app)
+    export/                     GGUF and Ollama exports of language models
+    voice_report                how close a text model writes to its writer, and if it copies
 
 Nothing here imports torch at import time; jobs import it when they run.
 """
@@ -20,6 +23,8 @@ Nothing here imports torch at import time; jobs import it when they run.
 from studio.engine.datacheck import DataCheckJob, check_data
 from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
 from studio.engine.device.warmup import prewarm
+from studio.engine.discovery import find_models
+from studio.engine.discovery import judge as judge_models
 from studio.engine.events import (
     TERMINAL,
     Cancelled,
@@ -33,6 +38,7 @@ from studio.engine.events import (
     SampleEvent,
     Started,
 )
+from studio.engine.export.job import ExportJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.importing import ImportJob
@@ -49,6 +55,8 @@ from studio.engine.store.library import describe_import, list_models
 from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
+from studio.engine.voice_report import REPORT_FILE as VOICE_REPORT_FILE
+from studio.engine.voice_report import VoiceReportJob
 
 __all__ = [
     "APPROVAL_NOTICE",
@@ -56,10 +64,12 @@ __all__ = [
     "FAILURE_LIMIT",
     "ISOLATE_SETTING",
     "TERMINAL",
+    "VOICE_REPORT_FILE",
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",
     "Event",
+    "ExportJob",
     "Failed",
     "Finished",
     "GenerateJob",
@@ -80,11 +90,14 @@ __all__ = [
     "Settings",
     "Started",
     "TrainJob",
+    "VoiceReportJob",
     "check_data",
     "describe_device",
     "describe_failure",
     "describe_import",
+    "find_models",
     "find_run",
+    "judge_models",
     "list_models",
     "list_runs",
     "load_plugins",

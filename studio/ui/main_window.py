@@ -23,6 +23,7 @@ from .models.history import PromptHistory
 from .session import Session
 from .views.create_image import ImageCreateView
 from .views.create_text import TextCreateView
+from .views.export_dialog import ExportDialog
 from .views.generator_picker import GeneratorPicker
 from .views.jobs_panel import JobsPanel
 from .views.model_import import ModelImport
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
+        self._action(file, "Export model…", self.open_export, "Ctrl+E")
         self._action(file, "Settings…", self.open_settings, "Ctrl+,")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -178,6 +180,11 @@ class MainWindow(QMainWindow):
             self.session.host, self.session.settings, self, health=self.session.engine.health
         )
         dialog.restart_needed.connect(self._restart_notice)
+        dialog.show()
+        return dialog
+
+    def open_export(self) -> ExportDialog:
+        dialog = ExportDialog(self.session, self)
         dialog.show()
         return dialog
 

@@ -20,6 +20,7 @@ from studio.engine import list_runs, read_metrics
 from ..models.curves import CurveStore
 from ..session import Session
 from .curves import CurvesView
+from .voice_report_view import VoiceReportView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -63,6 +64,8 @@ class RunsView(QWidget):
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(self.detail)
         bottom_layout.addWidget(self.curves, 1)
+        self.voice = VoiceReportView()  # shown for runs with a voice report
+        bottom_layout.addWidget(self.voice, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
@@ -141,6 +144,7 @@ class RunsView(QWidget):
         store = CurveStore()
         store.extend((r["step"], r["values"]) for r in read_metrics(run.metrics_file))
         self.curves.set_store(store)
+        self.voice.show_run(run.path)
         report = run.info.get("report") or {}
         skipped = len(report.get("skipped", []))
         self.detail.setText(
