@@ -1,29 +1,25 @@
 """DCGAN: a generative adversarial network that learns a folder of the user's pictures.
 
-Resolution 32, 64 or 128, greyscale or colour, non-saturating or hinge loss, a fixed-noise preview
-grid while training, seeded generation (one seed per image) and latent interpolation between two
-seeds written as PNG frames plus an animated GIF or WebP. Torch is imported inside methods only.
+Resolution 32, 64 or 128, greyscale or colour, non-saturating or hinge loss, differentiable
+augmentation with an adaptive probability for small folders, a moving average of the generator
+that previews and generation use, a fixed-noise preview grid while training, seeded generation
+(one seed per image) and latent interpolation between two seeds written as PNG frames plus an
+animated GIF or WebP. Torch is imported inside methods only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
+from plugins.imagekit.gan_generator import GanGenerator
 from plugins.imagekit.params import (
-    ANIMATION_PARAMS,
     DATA_KEYS,
     DATA_PARAMS,
-    IMAGE_LOOP_DEFAULTS,
+    GAN_AUGMENT_PARAMS,
     channels,
-    load_pictures,
 )
 from studio.api import (
-    DataReport,
-    GenerateRequest,
     Generator,
-    ImageSample,
     ModelHandle,
     Param,
     RunContext,
@@ -36,42 +32,16 @@ from studio.api import (
 STUDIO_API_VERSION = 1
 
 RESOLUTIONS = (32, 64, 128)
-# Kept in the model, so fine-tuning on a new folder prepares its pictures the same way.
 
 
-class DCGAN(Generator):
+class DCGAN(GanGenerator):
     id = "dcgan"
     name = "DCGAN"
-    modality = "image"
-    version = "1.0"
+    # 1.1: augmentation and the generator's moving average; 1.0 checkpoints still load.
+    version = "1.1"
     description = (
         "A deep convolutional GAN: learns to make new pictures like a folder of yours "
         "(textures, icons, sketches) at 32, 64 or 128 pixels."
-    )
-    # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
-    modes = ("sample", "interpolate")
-    generate_params = (
-        Schema(
-            [
-                Param(
-                    "to_seed",
-                    "int",
-                    None,
-                    "the interpolation's end seed (default: seed + 1)",
-                    minimum=0,
-                    optional=True,
-                ),
-                Param(
-                    "path",
-                    "choice",
-                    "slerp",
-                    "interpolate along the sphere (slerp) or a straight line (linear)",
-                    choices=("slerp", "linear"),
-                    advanced=True,
-                ),
-            ]
-        )
-        + ANIMATION_PARAMS
     )
     train_params = (
         Schema(
@@ -126,16 +96,9 @@ class DCGAN(Generator):
                 ),
             ]
         )
+        + GAN_AUGMENT_PARAMS
         + DATA_PARAMS
     )
-    loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
-
-    def load_data(
-        self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
-    ) -> TrainData:
-        config = model.config if model else self._config(params)
-        images = load_pictures(source, params, config, model is not None, report)
-        return TrainData(train=images, report=report)
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -144,11 +107,10 @@ class DCGAN(Generator):
             "latent": params["latent"],
             "g_width": params["g_width"],
             "d_width": params["d_width"],
+            # Checkpoints of version 1.0 have no "ema" and no moving-average weights.
+            "ema": params["ema"] > 0,
             **{key: params[key] for key in DATA_KEYS},
         }
-
-    def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
-        return self.load_model(self._config(params), {})
 
     def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
         from .model import GAN
@@ -160,14 +122,7 @@ class DCGAN(Generator):
     ) -> Trainer:
         from .trainer import GANTrainer
 
-        return GANTrainer(model, params, context)
-
-    def generate(
-        self, model: ModelHandle, request: GenerateRequest, context: RunContext
-    ) -> Iterator[ImageSample]:
-        from .sampling import generate
-
-        yield from generate(model, request, context)
+        return GANTrainer(model, data, params, context)
 
 
 @hookimpl

@@ -6,6 +6,7 @@ that the discriminator returns logits: its final sigmoid lives in the loss, wher
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -80,6 +81,10 @@ class GAN(nn.Module):
         self.generator = Generator(config["latent"], config["g_width"], channels, resolution)
         self.discriminator = Discriminator(config["d_width"], channels, resolution)
         self.apply(_init_weights)
+        # The generator's moving average, which makes the pictures (absent in 1.0 checkpoints).
+        self.generator_ema = (
+            copy.deepcopy(self.generator).requires_grad_(False) if config.get("ema") else None
+        )
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -7,6 +7,7 @@ from .data import DataReport, SkippedFile, TrainData
 from .errors import CheckpointError, DataError, ParamError, StudioError
 from .generator import (
     GENERATION_MODES,
+    Evaluation,
     GenerateRequest,
     GenerationMode,
     Generator,
@@ -26,6 +27,7 @@ __all__ = [
     "CheckpointError",
     "DataError",
     "DataReport",
+    "Evaluation",
     "GenerateRequest",
     "GenerationMode",
     "Generator",
