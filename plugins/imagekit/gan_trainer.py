@@ -63,7 +63,8 @@ class GanTrainerBase(Trainer):
         )
         self.preview_noise = seeded_normal(params["seed"], (params["preview_count"], self.g.latent))
         # A fixed set of noise for KID, so the curve shows the model changing, not the noise.
-        count = min(len(data.train), 256)
+        # Twice the folder (up to 256), so KID's subsets of the samples differ and its spread shows.
+        count = min(2 * len(data.train), 256)
         self.kid_noise = seeded_normal(params["seed"] + 1, (max(count, 2), self.g.latent))
         self._quality: TrainingQuality | None = None
 

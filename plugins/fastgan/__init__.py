@@ -1,0 +1,147 @@
+"""FastGAN: a GAN built to learn from a small folder (tens to a few hundred pictures).
+
+A skip-layer-excitation generator and a discriminator that must also reconstruct what it sees
+(Liu et al. 2021), hinge loss, Adam 2e-4 with betas (0.5, 0.999), the shared differentiable
+augmentation with its adaptive probability, and a moving average of the generator that previews
+and generation use. Like ``dcgan``: one seed per image, preview grids, interpolation walks,
+fine-tuning with lineage, metadata in every PNG. Torch is imported inside methods only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from plugins.imagekit.gan_generator import GanGenerator
+from plugins.imagekit.params import (
+    DATA_KEYS,
+    DATA_PARAMS,
+    GAN_AUGMENT_PARAMS,
+    channels,
+    check_choice_int,
+)
+from studio.api import (
+    Generator,
+    ModelHandle,
+    Param,
+    RunContext,
+    Schema,
+    TrainData,
+    Trainer,
+    hookimpl,
+)
+
+STUDIO_API_VERSION = 1
+
+RESOLUTIONS = (64, 128, 256)
+
+
+class FastGAN(GanGenerator):
+    id = "fastgan"
+    name = "FastGAN"
+    version = "1.0"
+    description = (
+        "A GAN for small folders (a logo set, icons, textures): skip-layer excitation and a "
+        "self-supervised discriminator, at 64, 128 or 256 pixels."
+    )
+    train_params = (
+        Schema(
+            [
+                Param(
+                    "resolution",
+                    "int",
+                    64,
+                    "image side in pixels: 64, 128 or 256",
+                    minimum=64,
+                    maximum=256,
+                ),
+                Param("latent", "int", 128, "noise dimensions", minimum=1, maximum=4096),
+                Param(
+                    "g_width",
+                    "int",
+                    32,
+                    "generator width (channels at 64 px; 8x at 4 px)",
+                    minimum=4,
+                    maximum=1024,
+                ),
+                Param(
+                    "d_width",
+                    "int",
+                    32,
+                    "discriminator width (channels at 64 px; 8x at 8 px)",
+                    minimum=4,
+                    maximum=1024,
+                ),
+                Param(
+                    "lr",
+                    "float",
+                    2e-4,
+                    "Adam learning rate",
+                    minimum=1e-7,
+                    maximum=1.0,
+                    log_scale=True,
+                ),
+                Param(
+                    "beta1", "float", 0.5, "Adam beta1", minimum=0.0, maximum=0.999, advanced=True
+                ),
+                Param(
+                    "beta2",
+                    "float",
+                    0.999,
+                    "Adam beta2",
+                    minimum=0.0,
+                    maximum=0.9999,
+                    advanced=True,
+                ),
+                Param(
+                    "recon_loss",
+                    "choice",
+                    "mse",
+                    "the discriminator's reconstruction loss",
+                    choices=("mse", "l1"),
+                    advanced=True,
+                ),
+                Param(
+                    "preview_count", "int", 16, "images in the preview grid", minimum=1, maximum=256
+                ),
+                Param(
+                    "channels_last",
+                    "bool",
+                    True,
+                    "channels-last memory layout (faster convolutions on most devices)",
+                    advanced=True,
+                ),
+            ]
+        )
+        + GAN_AUGMENT_PARAMS
+        + DATA_PARAMS
+    )
+    # FastGAN trains with small batches; on a CPU they also keep each step short.
+    loop_defaults: ClassVar[dict[str, Any]] = {**GanGenerator.loop_defaults, "batch_size": 16}
+
+    def _config(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "resolution": check_choice_int("resolution", params["resolution"], RESOLUTIONS),
+            "channels": channels(params["colour"]),
+            "latent": params["latent"],
+            "g_width": params["g_width"],
+            "d_width": params["d_width"],
+            "ema": params["ema"] > 0,
+            **{key: params[key] for key in DATA_KEYS},
+        }
+
+    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
+        from .model import FastGAN as Networks
+
+        return ModelHandle(Networks(config), dict(config))
+
+    def create_trainer(
+        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
+    ) -> Trainer:
+        from .trainer import FastGANTrainer
+
+        return FastGANTrainer(model, data, params, context)
+
+
+@hookimpl
+def register_generators() -> list[Generator]:
+    return [FastGAN()]
