@@ -55,9 +55,8 @@ def evaluate_images(
     shown = min(params["pairs"], count)
     samples = []
     if shown:
-        view = sheet(
-            _pixels(generated[:shown]), _pixels(real[index[:shown]].float() / 255), distance
-        )
+        matches = _pixels(real[index[:shown]].float() / 255)
+        view = sheet(_pixels(generated[:shown]), matches, distance[:shown])
         label = "nearest training images"
         samples.append(ImageSample(view, 0, params["seed"], label=label, extra={"view": "nearest"}))
     details = {

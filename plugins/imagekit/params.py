@@ -105,7 +105,7 @@ def load_pictures(
     if fine_tuning:
         params = {**params, **{key: config[key] for key in DATA_KEYS}}
         report.note(
-            f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
+            f"pictures fitted as the model was trained: {config['resolution']} px {config['colour']}"
         )
     return load_folder(source, config, params, report)
 

@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import parse_assignments
-from studio.engine import Cancelled, Failed, Home, Job, Session, Settings, open_session
+from studio.engine import (
+    Cancelled,
+    Failed,
+    Finished,
+    Home,
+    Job,
+    Session,
+    Settings,
+    open_session,
+)
 
 from . import plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -143,6 +152,45 @@ def cmd_train(args: argparse.Namespace) -> int:
         name=args.name,
     )
     return run_job(job)
+
+
+class _KeepResult(EventPrinter):
+    """Shows progress and logs as usual, but keeps the job's result for the caller to print."""
+
+    result: dict[str, Any] | None = None
+
+    def handle(self, event: Any) -> None:
+        if isinstance(event, Finished):
+            self._close_bar()
+            self.result = event.result
+        else:
+            super().handle(event)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    job = _session(args).evaluate_job(
+        args.model,
+        data=args.data,
+        params=parse_assignments(args.set),
+        device=args.device,
+        out_dir=Path(args.out) if args.out else None,
+    )
+    printer = _KeepResult()
+    code = run_job(job, printer)
+    if printer.result is None:
+        return code
+    figures, results = printer.result["figures"], printer.result["results"]
+    if args.json:
+        _print_json({**figures, "results": results})
+        return code
+    if "kid" in figures:
+        print(f"KID {figures['kid']:.4g} +- {figures.get('kid_std', 0.0):.2g}")
+    for name, value in figures.items():
+        if name not in ("kid", "kid_std"):
+            print(f"{name}: {value:.4g}")
+    for folder in results:
+        print(f"results: {folder}")
+    return code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     train.add_argument("--name")
 
+    evaluate = sub.add_parser("evaluate", help="measure a model against a folder or file")
+    evaluate.add_argument("model", help="checkpoint folder, library model or run name")
+    evaluate.add_argument("--data", required=True, help="the folder or file to compare with")
+    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--out", help="also write results.json and the samples here")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+
     resume = sub.add_parser("resume", help="continue a stopped or killed run")
     resume.add_argument("run")
     resume.add_argument("--steps", type=int, help="raise the run's total steps")

@@ -7,6 +7,7 @@ without the window or the command line noticing.
 
     session, home, settings     opening Studio: the library folder, the user's settings, plugins
     events, jobs, generation    what every job yields; generating; checking a dataset
+    evaluation                  measuring a model against a folder (any generator that can)
     train/                      the training job, its loop, loop parameters, batching, seeding
     store/                      atomic writes, checkpoints, trainer state, runs, the model library
     plugins/                    the plugin host, plugin health, fallback exporters, install/
@@ -18,6 +19,7 @@ Nothing here imports torch at import time; jobs import it when they run.
 from studio.engine.datacheck import DataCheckJob, check_data
 from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
 from studio.engine.device.warmup import prewarm
+from studio.engine.evaluation import EVALUATIONS, EvaluateJob
 from studio.engine.events import (
     TERMINAL,
     Cancelled,
@@ -49,11 +51,13 @@ from studio.engine.train.loop_params import training_schema
 __all__ = [
     "APPROVAL_NOTICE",
     "DEVICE_CHOICES",
+    "EVALUATIONS",
     "FAILURE_LIMIT",
     "TERMINAL",
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",
+    "EvaluateJob",
     "Event",
     "Failed",
     "Finished",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.datacheck import DataCheckJob
+from studio.engine.evaluation import EvaluateJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.plugins.health import PluginHealth
@@ -46,6 +47,10 @@ class Session:
 
     def generate_job(self, generator_id: str, **options: Any) -> GenerateJob:
         return GenerateJob(self.host, self.home, generator_id, health=self.health, **options)
+
+    def evaluate_job(self, model: str | Path, **options: Any) -> EvaluateJob:
+        """Measure ``model`` against ``data=`` with its generator's own measure."""
+        return EvaluateJob(self.host, self.home, model, health=self.health, **options)
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None
