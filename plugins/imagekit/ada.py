@@ -19,7 +19,7 @@ class AdaptiveProbability:
     """
 
     def __init__(
-        self, target: float = 0.6, ramp_images: int = 50_000, interval: int = 4, p: float = 0.0
+        self, target: float = 0.6, ramp_images: int = 20_000, interval: int = 4, p: float = 0.0
     ) -> None:
         self.target = target
         self.ramp_images = ramp_images

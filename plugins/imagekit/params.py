@@ -175,7 +175,7 @@ GAN_AUGMENT_PARAMS = Schema(
         Param(
             "augment_ramp",
             "int",
-            50_000,
+            20_000,
             "images over which the probability can go from 0 to 1",
             minimum=1,
             advanced=True,
