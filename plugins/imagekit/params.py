@@ -105,7 +105,8 @@ def load_pictures(
     if fine_tuning:
         params = {**params, **{key: config[key] for key in DATA_KEYS}}
         report.note(
-            f"pictures fitted as the model was trained: {config['resolution']} px {config['colour']}"
+            f"pictures fitted as the model was trained: {config['resolution']} px "
+            f"{config['colour']}"
         )
     return load_folder(source, config, params, report)
 

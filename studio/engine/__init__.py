@@ -19,7 +19,7 @@ Nothing here imports torch at import time; jobs import it when they run.
 from studio.engine.datacheck import DataCheckJob, check_data
 from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
 from studio.engine.device.warmup import prewarm
-from studio.engine.evaluation import EVALUATIONS, EvaluateJob
+from studio.engine.evaluation import EVALUATIONS, EvaluateJob, latest_evaluation, latest_view
 from studio.engine.events import (
     TERMINAL,
     Cancelled,
@@ -82,6 +82,8 @@ __all__ = [
     "describe_device",
     "describe_failure",
     "find_run",
+    "latest_evaluation",
+    "latest_view",
     "list_models",
     "list_runs",
     "load_plugins",

@@ -137,3 +137,37 @@ class EvaluateJob(Job):
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
         return folders
+
+
+def latest_evaluation(run_dir: Path) -> dict[str, Any] | None:
+    """The newest ``results.json`` of a run's evaluations, with its folder, or None."""
+    from studio.engine.store.atomic import read_json
+
+    for folder in sorted((Path(run_dir) / EVALUATIONS).glob("*"), reverse=True):
+        results = read_json(folder / "results.json")
+        if isinstance(results, dict):
+            return {**results, "folder": str(folder)}
+    return None
+
+
+def latest_view(run_dir: Path, view: str = "nearest", look: int = 8) -> tuple[Path, str] | None:
+    """A run's newest picture of kind ``view`` (a preview or an evaluation's), and its label.
+
+    Samples carry their kind in ``extra["view"]``, kept in each file's JSON sidecar; only the
+    newest ``look`` previews are read, so a long run costs no more than a short one.
+    """
+    from studio.engine.store.atomic import read_json
+
+    evaluation = latest_evaluation(run_dir)
+    if evaluation is not None and (Path(evaluation["folder"]) / f"{view}.png").is_file():
+        figures = evaluation.get("figures", {})
+        label = f"evaluation of step {evaluation.get('step')}"
+        if "kid" in figures:
+            label += f": KID {figures['kid']:.4g} +- {figures.get('kid_std', 0):.2g}"
+        return Path(evaluation["folder"]) / f"{view}.png", label
+    previews = sorted((Path(run_dir) / "previews").glob("*.json"), reverse=True)[: look * 2]
+    for sidecar in previews:
+        meta = read_json(sidecar)
+        if isinstance(meta, dict) and meta.get("extra", {}).get("view") == view:
+            return sidecar.with_name(meta["file"]), f"preview at step {meta.get('step')}"
+    return None
