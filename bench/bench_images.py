@@ -48,10 +48,10 @@ from report import keep_lines, machine, median, read_section, write_section  # n
 from plugins.vae.model import elbo_terms  # noqa: E402
 from studio.api import DataReport  # noqa: E402
 from studio.api.images import ImageSpec, load_image_folder  # noqa: E402
-from studio.engine.store import checkpoints as ckpt  # noqa: E402
 from studio.engine.events import Failed, Finished, Metric  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
 from studio.engine.plugins.host import load_plugins  # noqa: E402
+from studio.engine.store import checkpoints as ckpt  # noqa: E402
 from studio.engine.train.job import TrainJob  # noqa: E402
 from studio.engine.train.loop_params import training_schema  # noqa: E402
 

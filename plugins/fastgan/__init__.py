@@ -17,7 +17,6 @@ from plugins.imagekit.params import (
     DATA_PARAMS,
     GAN_AUGMENT_PARAMS,
     channels,
-    check_choice_int,
 )
 from studio.api import (
     Generator,
@@ -51,8 +50,7 @@ class FastGAN(GanGenerator):
                     "int",
                     64,
                     "image side in pixels: 64, 128 or 256",
-                    minimum=64,
-                    maximum=256,
+                    choices=RESOLUTIONS,
                 ),
                 Param("latent", "int", 128, "noise dimensions", minimum=1, maximum=4096),
                 Param(
@@ -121,7 +119,7 @@ class FastGAN(GanGenerator):
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "resolution": check_choice_int("resolution", params["resolution"], RESOLUTIONS),
+            "resolution": params["resolution"],
             "channels": channels(params["colour"]),
             "latent": params["latent"],
             "g_width": params["g_width"],

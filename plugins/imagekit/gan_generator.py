@@ -34,13 +34,6 @@ GAN_GENERATE_PARAMS = (
     Schema(
         [
             Param(
-                "mode",
-                "choice",
-                "sample",
-                "sample: new images, one seed each; interpolate: a walk from seed to to_seed",
-                choices=("sample", "interpolate"),
-            ),
-            Param(
                 "to_seed",
                 "int",
                 None,
@@ -64,6 +57,8 @@ GAN_GENERATE_PARAMS = (
 
 class GanGenerator(Generator):
     modality = "image"
+    # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
+    modes = ("sample", "interpolate")
     generate_params = GAN_GENERATE_PARAMS
     evaluate_params = EVALUATE_PARAMS
     loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS

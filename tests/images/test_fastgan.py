@@ -76,8 +76,10 @@ def test_seeded_generation_interpolation_and_fine_tune_lineage(
     assert meta["seed"] == 41 and meta["generator"] == "fastgan"
     assert meta["model_hash"] == read_checkpoint(Path(model)).model_hash
 
-    params = {"mode": "interpolate", "frames": 5, "to_seed": 9}
-    walk = generate(host, home, "fastgan", model, tmp_path / "walk", seed=3, params=params)
+    params = {"frames": 5, "to_seed": 9}
+    walk = generate(
+        host, home, "fastgan", model, tmp_path / "walk", seed=3, mode="interpolate", params=params
+    )
     assert len([p for p in walk if p.suffix == ".gif"]) == 1
     ends = pngs(generate(host, home, "fastgan", model, tmp_path / "e", seed=9, count=1))
     assert np.array_equal(pixels(pngs(walk)[4]), pixels(ends[0]))
