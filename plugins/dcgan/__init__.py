@@ -11,13 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.imagekit.gan_generator import GanGenerator
-from plugins.imagekit.params import (
-    DATA_KEYS,
-    DATA_PARAMS,
-    GAN_AUGMENT_PARAMS,
-    channels,
-)
+from plugins.imagekit.gan_generator import GAN_OPTIMISER_PARAMS, GanGenerator
+from plugins.imagekit.params import DATA_PARAMS, GAN_AUGMENT_PARAMS
 from studio.api import (
     Generator,
     ModelHandle,
@@ -57,60 +52,18 @@ class DCGAN(GanGenerator):
                 Param("g_width", "int", 64, "generator width (ngf)", minimum=1, maximum=1024),
                 Param("d_width", "int", 64, "discriminator width (ndf)", minimum=1, maximum=1024),
                 Param(
-                    "lr",
-                    "float",
-                    2e-4,
-                    "Adam learning rate",
-                    minimum=1e-7,
-                    maximum=1.0,
-                    log_scale=True,
-                ),
-                Param(
-                    "beta1", "float", 0.5, "Adam beta1", minimum=0.0, maximum=0.999, advanced=True
-                ),
-                Param(
-                    "beta2",
-                    "float",
-                    0.999,
-                    "Adam beta2",
-                    minimum=0.0,
-                    maximum=0.9999,
-                    advanced=True,
-                ),
-                Param(
                     "loss",
                     "choice",
                     "nonsaturating",
                     "adversarial loss",
                     choices=("nonsaturating", "hinge"),
                 ),
-                Param(
-                    "preview_count", "int", 16, "images in the preview grid", minimum=1, maximum=256
-                ),
-                Param(
-                    "channels_last",
-                    "bool",
-                    True,
-                    "channels-last memory layout (faster convolutions on most devices)",
-                    advanced=True,
-                ),
             ]
         )
+        + GAN_OPTIMISER_PARAMS
         + GAN_AUGMENT_PARAMS
         + DATA_PARAMS
     )
-
-    def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "resolution": params["resolution"],
-            "channels": channels(params["colour"]),
-            "latent": params["latent"],
-            "g_width": params["g_width"],
-            "d_width": params["d_width"],
-            # Checkpoints of version 1.0 have no "ema" and no moving-average weights.
-            "ema": params["ema"] > 0,
-            **{key: params[key] for key in DATA_KEYS},
-        }
 
     def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
         from .model import GAN

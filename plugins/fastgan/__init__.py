@@ -11,13 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from plugins.imagekit.gan_generator import GanGenerator
-from plugins.imagekit.params import (
-    DATA_KEYS,
-    DATA_PARAMS,
-    GAN_AUGMENT_PARAMS,
-    channels,
-)
+from plugins.imagekit.gan_generator import GAN_OPTIMISER_PARAMS, GanGenerator
+from plugins.imagekit.params import DATA_PARAMS, GAN_AUGMENT_PARAMS
 from studio.api import (
     Generator,
     ModelHandle,
@@ -70,27 +65,6 @@ class FastGAN(GanGenerator):
                     maximum=1024,
                 ),
                 Param(
-                    "lr",
-                    "float",
-                    2e-4,
-                    "Adam learning rate",
-                    minimum=1e-7,
-                    maximum=1.0,
-                    log_scale=True,
-                ),
-                Param(
-                    "beta1", "float", 0.5, "Adam beta1", minimum=0.0, maximum=0.999, advanced=True
-                ),
-                Param(
-                    "beta2",
-                    "float",
-                    0.999,
-                    "Adam beta2",
-                    minimum=0.0,
-                    maximum=0.9999,
-                    advanced=True,
-                ),
-                Param(
                     "recon_loss",
                     "choice",
                     "mse",
@@ -98,35 +72,15 @@ class FastGAN(GanGenerator):
                     choices=("mse", "l1"),
                     advanced=True,
                 ),
-                Param(
-                    "preview_count", "int", 16, "images in the preview grid", minimum=1, maximum=256
-                ),
-                Param(
-                    "channels_last",
-                    "bool",
-                    True,
-                    "channels-last memory layout (faster convolutions on most devices)",
-                    advanced=True,
-                ),
             ]
         )
+        + GAN_OPTIMISER_PARAMS
         + GAN_AUGMENT_PARAMS
         + DATA_PARAMS
     )
     # FastGAN trains with small batches; on a CPU they also keep each step short. The widths
     # are a quarter of the paper's (ngf 64 at 64 px there): a designer's CPU, not a GPU.
     loop_defaults: ClassVar[dict[str, Any]] = {**GanGenerator.loop_defaults, "batch_size": 16}
-
-    def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "resolution": params["resolution"],
-            "channels": channels(params["colour"]),
-            "latent": params["latent"],
-            "g_width": params["g_width"],
-            "d_width": params["d_width"],
-            "ema": params["ema"] > 0,
-            **{key: params[key] for key in DATA_KEYS},
-        }
 
     def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
         from .model import FastGAN as Networks

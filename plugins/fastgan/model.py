@@ -12,12 +12,13 @@ and no noise injection.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from plugins.imagekit.gan import init_weights, moving_average
 
 RESOLUTIONS = (64, 128, 256)
 DECODED = 64  # the side of the discriminator's reconstruction
@@ -127,21 +128,5 @@ class FastGAN(nn.Module):
         resolution, channels = int(config["resolution"]), int(config["channels"])
         self.generator = Generator(config["latent"], config["g_width"], channels, resolution)
         self.discriminator = Discriminator(config["d_width"], channels, resolution)
-        self.apply(_init_weights)
-        self.generator_ema = (
-            copy.deepcopy(self.generator).requires_grad_(False) if config.get("ema") else None
-        )
-
-
-def _init_weights(module: nn.Module) -> None:
-    # FastGAN's initialisation: N(0, 0.02) for convolutions, N(1, 0.02) for batch-norm scales.
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        weight = (
-            module.parametrizations.weight.original
-            if hasattr(module, "parametrizations")
-            else module.weight
-        )
-        nn.init.normal_(weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
+        self.apply(init_weights)
+        self.generator_ema = moving_average(self.generator, config)

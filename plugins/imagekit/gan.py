@@ -6,7 +6,9 @@ a ``generator_ema``, the moving average of its weights, which is the one that ma
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,6 +21,22 @@ def picture_maker(module: nn.Module) -> nn.Module:
     """The generator that makes pictures: the moving average when the model has one."""
     average = getattr(module, "generator_ema", None)
     return average if average is not None else module.generator
+
+
+def moving_average(generator: nn.Module, config: dict[str, Any]) -> nn.Module | None:
+    """A frozen copy of ``generator`` to hold its moving average, if ``config`` asks for one."""
+    return copy.deepcopy(generator).requires_grad_(False) if config.get("ema") else None
+
+
+def init_weights(module: nn.Module) -> None:
+    """The DCGAN paper's initialisation, FastGAN's too: N(0, 0.02) for convolutions (the raw
+    weight under spectral normalisation), N(1, 0.02) for batch-norm scales. ``net.apply`` it."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        normalised = getattr(module, "parametrizations", None)
+        nn.init.normal_(normalised.weight.original if normalised else module.weight, 0.0, 0.02)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
 
 
 def latent(model: ModelHandle, seed: int) -> torch.Tensor:

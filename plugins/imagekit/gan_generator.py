@@ -11,9 +11,11 @@ from typing import Any, ClassVar
 
 from plugins.imagekit.params import (
     ANIMATION_PARAMS,
+    DATA_KEYS,
     EVALUATE_PARAMS,
     IMAGE_LOOP_DEFAULTS,
     augmentation_choice,
+    channels,
     check_policy,
     load_pictures,
 )
@@ -55,6 +57,24 @@ GAN_GENERATE_PARAMS = (
 )
 
 
+# Adam as DCGAN and FastGAN train (2e-4, betas 0.5 / 0.999), previews, memory layout.
+GAN_OPTIMISER_PARAMS = Schema(
+    [
+        Param("lr", "float", 2e-4, "Adam learning rate", minimum=1e-7, maximum=1.0, log_scale=True),
+        Param("beta1", "float", 0.5, "Adam beta1", minimum=0.0, maximum=0.999, advanced=True),
+        Param("beta2", "float", 0.999, "Adam beta2", minimum=0.0, maximum=0.9999, advanced=True),
+        Param("preview_count", "int", 16, "images in the preview grid", minimum=1, maximum=256),
+        Param(
+            "channels_last",
+            "bool",
+            True,
+            "channels-last memory layout (faster convolutions on most devices)",
+            advanced=True,
+        ),
+    ]
+)
+
+
 class GanGenerator(Generator):
     modality = "image"
     # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
@@ -64,7 +84,17 @@ class GanGenerator(Generator):
     loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """What rebuilds the networks, kept in every checkpoint; fine-tuning keeps it."""
+        return {
+            "resolution": params["resolution"],
+            "channels": channels(params["colour"]),
+            "latent": params["latent"],
+            "g_width": params["g_width"],
+            "d_width": params["d_width"],
+            # Checkpoints of dcgan 1.0 have no "ema" and no moving-average weights.
+            "ema": params["ema"] > 0,
+            **{key: params[key] for key in DATA_KEYS},
+        }
 
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport

@@ -8,7 +8,6 @@ calls :meth:`after_step` with the discriminator's logits on real images, and add
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
@@ -17,7 +16,7 @@ from torch import nn
 from plugins.imagekit.ada import AdaptiveProbability, update_ema
 from plugins.imagekit.augment import augment
 from plugins.imagekit.evaluation import TrainingQuality
-from plugins.imagekit.gan import picture_maker, render_batch
+from plugins.imagekit.gan import moving_average, picture_maker, render_batch
 from plugins.imagekit.params import augmentation_choice, check_policy
 from plugins.imagekit.tensors import grid, seeded_normal, to_pixels
 from studio.api import ImageSample, ModelHandle, RunContext, TrainData, Trainer
@@ -27,7 +26,7 @@ def ensure_average(model: ModelHandle) -> None:
     """Give a GAN a generator moving average (a model from before they existed gains one)."""
     module = model.module
     if getattr(module, "generator_ema", None) is None:
-        module.generator_ema = copy.deepcopy(module.generator).requires_grad_(False)
+        module.generator_ema = moving_average(module.generator, {"ema": True})
         model.config["ema"] = True
 
 

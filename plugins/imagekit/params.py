@@ -147,6 +147,18 @@ AUTO_AUGMENT_BELOW = 10_000
 #: The augmentations of ``imagekit.augment``, by name.
 POLICY_NAMES = ("colour", "translation", "cutout", "flip")
 
+
+def policy_param(default: str) -> Param:
+    """The ``augment_policy`` parameter, with a generator's own default."""
+    return Param(
+        "augment_policy",
+        "str",
+        default,
+        "augmentations, comma-separated: " + ", ".join(POLICY_NAMES),
+        advanced=True,
+    )
+
+
 GAN_AUGMENT_PARAMS = Schema(
     [
         Param(
@@ -157,13 +169,7 @@ GAN_AUGMENT_PARAMS = Schema(
             f"under {AUTO_AUGMENT_BELOW:,} pictures",
             choices=("auto", "on", "off"),
         ),
-        Param(
-            "augment_policy",
-            "str",
-            "colour,translation,cutout",
-            "augmentations, comma-separated: colour, translation, cutout, flip",
-            advanced=True,
-        ),
+        policy_param("colour,translation,cutout"),
         Param(
             "augment_target",
             "float",

@@ -21,6 +21,7 @@ from plugins.imagekit.params import (
     channels,
     check_policy,
     load_pictures,
+    policy_param,
     split,
 )
 from studio.api import (
@@ -158,13 +159,7 @@ class VAE(Generator):
                     "alterations become part of what it makes)",
                     choices=("off", "on"),
                 ),
-                Param(
-                    "augment_policy",
-                    "str",
-                    "flip,translation",
-                    "augmentations, comma-separated: colour, translation, cutout, flip",
-                    advanced=True,
-                ),
+                policy_param("flip,translation"),
                 Param(
                     "augment_p",
                     "float",
