@@ -80,7 +80,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
                 for part in (
                     f"min {param.minimum:g}" if param.minimum is not None else "",
                     f"max {param.maximum:g}" if param.maximum is not None else "",
-                    "one of " + "|".join(param.choices) if param.choices else "",
+                    "one of " + "|".join(map(str, param.choices)) if param.choices else "",
                 )
                 if part
             )
