@@ -14,6 +14,7 @@ from studio.api import parse_assignments
 from studio.engine import (
     Cancelled,
     Failed,
+    Finished,
     Home,
     Job,
     Session,
@@ -84,7 +85,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
                 for part in (
                     f"min {param.minimum:g}" if param.minimum is not None else "",
                     f"max {param.maximum:g}" if param.maximum is not None else "",
-                    "one of " + "|".join(param.choices) if param.choices else "",
+                    "one of " + "|".join(map(str, param.choices)) if param.choices else "",
                 )
                 if part
             )
@@ -162,6 +163,49 @@ def cmd_train(args: argparse.Namespace) -> int:
         name=args.name,
     )
     return run_job(job)
+
+
+class _KeepResult(EventPrinter):
+    """Shows progress and logs as usual, but keeps the job's result for the caller to print."""
+
+    result: dict[str, Any] | None = None
+
+    def handle(self, event: Any) -> None:
+        if isinstance(event, Finished):
+            self._close_bar()
+            self.result = event.result
+        else:
+            super().handle(event)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    session = _session(args)
+    if session.model_modality(args.model) == "text":
+        # Text models: the voice report (fit, copying, style, samples beside the real text).
+        return run_job(model_commands.evaluate_job(args), model_commands.ReportPrinter(args.json))
+    job = session.evaluate_job(
+        args.model,
+        data=args.data,
+        params=parse_assignments(args.set),
+        device=args.device,
+        out_dir=Path(args.out) if args.out else None,
+    )
+    printer = _KeepResult()
+    code = run_job(job, printer)
+    if printer.result is None:
+        return code
+    figures, results = printer.result["figures"], printer.result["results"]
+    if args.json:
+        _print_json({**figures, "results": results})
+        return code
+    if "kid" in figures:
+        print(f"KID {figures['kid']:.4g} +- {figures.get('kid_std', 0.0):.2g}")
+    for name, value in figures.items():
+        if name not in ("kid", "kid_std"):
+            print(f"{name}: {value:.4g}")
+    for folder in results:
+        print(f"results: {folder}")
+    return code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -259,10 +303,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     return run_job(model_commands.export_job(args))
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    return run_job(model_commands.evaluate_job(args), model_commands.ReportPrinter(args.json))
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

@@ -63,6 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
     _isolation(train)
     _processes(train)
 
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure a model against your data: image quality (KID) and memorisation for "
+        "image models, the voice report for text models",
+    )
+    evaluate.add_argument("model", help="checkpoint folder, library model or run name")
+    evaluate.add_argument("--data", required=True, help="the folder or file to compare with")
+    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--out", help="also write the results and samples into this folder")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    text = evaluate.add_argument_group("text models (the voice report)")
+    text.add_argument("--against", help="another model to compare with (the base, say)")
+    text.add_argument("--training", help="the training text (default: what its run used)")
+    text.add_argument("--prompts", type=int, default=8, help="prompts taken from the data")
+    text.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
+
     resume = sub.add_parser("resume", help="continue a stopped or killed run")
     resume.add_argument("run")
     resume.add_argument("--steps", type=int, help="raise the run's total steps")

@@ -34,15 +34,8 @@ def add_subcommands(sub: Any, models_sub: Any) -> None:
     export.add_argument("--type", default="f16", help="GGUF type: f16 (default) or q8_0")
     export.add_argument("--out", required=True, help="the file to write, or a folder for it")
 
-    evaluate = sub.add_parser("evaluate", help="the voice report of a text model on held-out text")
-    evaluate.add_argument("model", help="a library model, run name or checkpoint folder")
-    evaluate.add_argument("--data", required=True, help="held-out text: a file or folder")
-    evaluate.add_argument("--against", help="another model to compare with (the base, say)")
-    evaluate.add_argument("--training", help="the training text (default: what its run used)")
-    evaluate.add_argument("--prompts", type=int, default=8)
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--out", help="also write voice-report.json into this folder")
-    evaluate.add_argument("--json", action="store_true")
+    # ``studio evaluate`` is one command for every model (studio/cli/main.py); for text models
+    # it runs the voice report below (commands.cmd_evaluate).
 
 
 def found(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ without the window or the command line noticing.
     session, home, settings     opening Studio: the library folder, the user's settings, plugins
     events, jobs, generation    what every job yields; generating; checking a dataset
     importing                   bringing in a model the user already has (studio models add)
+    evaluation                  measuring a model against a folder (any generator that can)
     train/                      the training job, its loop, loop parameters, batching, seeding
     store/                      atomic writes, checkpoints, trainer state, runs, the model library
     plugins/                    the plugin host, plugin health, fallback exporters, install/
@@ -25,6 +26,7 @@ from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolv
 from studio.engine.device.warmup import prewarm
 from studio.engine.discovery import find_models
 from studio.engine.discovery import judge as judge_models
+from studio.engine.evaluation import EVALUATIONS, EvaluateJob, latest_evaluation, latest_view
 from studio.engine.events import (
     TERMINAL,
     Cancelled,
@@ -61,6 +63,7 @@ from studio.engine.voice_report import VoiceReportJob
 __all__ = [
     "APPROVAL_NOTICE",
     "DEVICE_CHOICES",
+    "EVALUATIONS",
     "FAILURE_LIMIT",
     "ISOLATE_SETTING",
     "TERMINAL",
@@ -68,6 +71,7 @@ __all__ = [
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",
+    "EvaluateJob",
     "Event",
     "ExportJob",
     "Failed",
@@ -98,6 +102,8 @@ __all__ = [
     "find_models",
     "find_run",
     "judge_models",
+    "latest_evaluation",
+    "latest_view",
     "list_models",
     "list_runs",
     "load_plugins",

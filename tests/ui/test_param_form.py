@@ -89,3 +89,16 @@ def test_whole_number_choices_are_a_combo_and_rules_show_beside_their_field(qtbo
     form.set_values({"heads": 8})
     assert form.errors() == {}
     assert form.messages["width"].isHidden()
+
+
+def test_a_float_keeps_every_decimal_of_its_default_and_bounds(qtbot) -> None:
+    """0.999 (an Adam beta, an EMA decay) shown with two decimals was sent back as 1.0."""
+    schema = Schema(
+        [
+            Param("decay", "float", 0.999, "moving-average decay", minimum=0.0, maximum=0.99999),
+            Param("p", "float", 0.5, "a probability", minimum=0.0, maximum=1.0),
+        ]
+    )
+    form = ParamForm(schema)
+    qtbot.addWidget(form)
+    assert form.values() == {"decay": 0.999, "p": 0.5}

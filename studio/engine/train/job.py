@@ -350,6 +350,8 @@ class TrainJob(Job):
                 "step": step,
                 "index": index,
                 "seed": getattr(sample, "seed", None),
+                # e.g. {"view": "nearest"}: what kind of picture it is, for the Runs view.
+                **({"extra": sample.extra} if getattr(sample, "extra", None) else {}),
             }
             paths = export(
                 self.host, sample, run.previews_dir, f"step-{step:07d}-{index}", metadata

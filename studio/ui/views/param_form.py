@@ -6,7 +6,6 @@ Help text becomes the tooltip; advanced parameters sit in a collapsible group; a
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -205,11 +204,14 @@ class _PathEdit(QWidget):
 
 
 def _decimals(param: Param) -> int:
-    """Enough decimals to show the default and the minimum (1e-4 needs 4, 0.5 needs 2)."""
+    """Enough decimals to hold the default and the bounds exactly (1e-4 needs 4, 0.999 needs 3,
+    0.5 gets 2): a spin box rounds its value to its decimals, and 0.999 shown with two would be
+    sent as 1.0."""
     needed = 2
-    for value in (param.default, param.minimum):
+    for value in (param.default, param.minimum, param.maximum):
         if value:
-            needed = max(needed, -math.floor(math.log10(abs(value))) + 1)
+            fraction = f"{abs(float(value)):.8f}".rstrip("0").partition(".")[2]
+            needed = max(needed, len(fraction))
     return min(needed, 8)
 
 

@@ -15,11 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import list_runs, read_metrics
+from studio.engine import latest_view, list_runs, read_metrics
 
 from ..models.curves import CurveStore
 from ..session import Session
 from .curves import CurvesView
+from .nearest_view import NearestView
 from .voice_report_view import VoiceReportView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
@@ -63,8 +64,13 @@ class RunsView(QWidget):
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(self.detail)
-        bottom_layout.addWidget(self.curves, 1)
         self.voice = VoiceReportView()  # shown for runs with a voice report
+        self.nearest = NearestView()
+        graphs = QSplitter(Qt.Orientation.Horizontal)
+        graphs.addWidget(self.curves)
+        graphs.addWidget(self.nearest)
+        graphs.setSizes([560, 300])
+        bottom_layout.addWidget(graphs, 1)
         bottom_layout.addWidget(self.voice, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
@@ -152,6 +158,11 @@ class RunsView(QWidget):
             + (f" ({skipped} file(s) skipped)" if skipped else "")
         )
         self.resume_button.setEnabled(run.status in ("cancelled", "interrupted", "failed"))
+        found = latest_view(run.path)
+        if found is None:
+            self.nearest.clear("This run has no memorisation view (image generators make one).")
+        else:
+            self.nearest.show_file(*found)
 
     def _resume(self) -> None:
         path = self.selected_path()
