@@ -13,25 +13,29 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata as metadata
-import inspect
 import os
 import sys
 import traceback
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pluggy
 
 from studio.api import (
     API_VERSION,
-    GENERATION_MODES,
     Generator,
     StudioError,
     hookspecs,
     is_compatible,
 )
+from studio.engine.home import Home
+from studio.engine.plugins import probe
+from studio.engine.plugins.install import gate
 from studio.engine.plugins.install.site import activate as activate_plugin_site
+from studio.engine.plugins.install.site import normalize, read_manifest
+from studio.engine.plugins.validate import InvalidGenerator, check_generator
 from studio.engine.settings import Settings
 
 ENTRY_POINT_GROUP = "studio.plugins"
@@ -139,22 +143,28 @@ def load_plugins(
     job's child process loads the plugins its parent had loaded (the parent already decided).
     """
     safe = safe_mode
-    if settings is not None:
-        # Plugins Studio installed live in the library's plugin site; see plugin_site.
-        activate_plugin_site(settings.path.parent)
+    site = activate_plugin_site(settings.path.parent) if settings is not None else None
     disabled = settings.disabled_plugins if settings else set()
     approved = settings.approved_plugins if settings else set()
     host = PluginHost(new_manager(), {}, {}, {}, safe_mode=safe)
     for module_name in CORE_PLUGINS:
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
 
-    for entry_point in _entry_points():
-        if only is not None and entry_point.name not in only:
-            continue
+    to_load = []
+    for entry_point, taken_by in _entry_points():
+        if only is not None and (entry_point.name not in only or taken_by is not None):
+            continue  # a job's child: exactly what its parent loaded, which decided already
         record = _record_for(entry_point)
-        host.records[record.name] = record
         if only is not None:
-            _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
+            to_load.append((record, entry_point))
+        elif taken_by is not None:
+            # Built-ins always win, then whichever plugin came first: a name is never shared.
+            record.name = f"{entry_point.name}@{record.source}"
+            record.status = "failed"
+            record.reason = (
+                f"skipped: its entry point name '{entry_point.name}' is already taken by "
+                f"{taken_by}; a plugin can never replace another"
+            )
         elif record.name in disabled:
             record.status = "disabled"
         elif safe and not record.builtin:
@@ -163,7 +173,20 @@ def load_plugins(
             record.status = "awaiting-approval"
             record.reason = APPROVAL_NOTICE
         else:
-            _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
+            to_load.append((record, entry_point))
+        host.records[record.name] = record
+    if site is not None:
+        _open_site(site, [ep for record, ep in to_load if not record.builtin])
+        crashed = _import_check(site, [(r, ep) for r, ep in to_load if not r.builtin])
+    else:
+        crashed = {}
+    for record, entry_point in to_load:
+        if record.name in crashed:
+            record.status = "failed"
+            record.reason = crashed[record.name]
+            record.traceback = f"{record.reason}\n"
+            continue
+        _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
     for name, plugin in extra:
         record = PluginRecord(name, getattr(plugin, "__name__", name), IN_PROCESS, "", False)
         host.records[name] = record
@@ -171,10 +194,63 @@ def load_plugins(
     return host
 
 
-def _entry_points() -> list[metadata.EntryPoint]:
-    found = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    # Built-ins first, then third-party, each alphabetically, so load order is stable.
-    return sorted(found.values(), key=lambda ep: (not _is_builtin(ep), ep.name))
+def _entry_points() -> list[tuple[metadata.EntryPoint, str | None]]:
+    """Every plugin entry point, built-ins first, each with whoever already took its name."""
+    found = sorted(
+        metadata.entry_points(group=ENTRY_POINT_GROUP),
+        key=lambda ep: (not _is_builtin(ep), ep.dist.name if ep.dist else "", ep.name),
+    )
+    owners: dict[str, str] = {}
+    listed = []
+    for entry_point in found:
+        source = "the built-in plugin" if _is_builtin(entry_point) else "the plugin"
+        owner = f"{source} '{entry_point.name}' ({_dist_name(entry_point)})"
+        listed.append((entry_point, owners.get(entry_point.name)))
+        owners.setdefault(entry_point.name, owner)
+    # Loaded in a stable order: built-ins, then third-party, each alphabetically.
+    return sorted(listed, key=lambda pair: (not _is_builtin(pair[0]), pair[0].name))
+
+
+def _dist_name(entry_point: metadata.EntryPoint) -> str:
+    return entry_point.dist.name if entry_point.dist else "unknown"
+
+
+def _site_distribution(site: Path, entry_point: metadata.EntryPoint) -> str | None:
+    """The normalised distribution name if ``entry_point`` comes from the plugin site."""
+    dist = entry_point.dist
+    folder = getattr(dist, "_path", None)
+    if dist is None or folder is None or Path(str(folder)).parent != site:
+        return None
+    return normalize(dist.metadata["Name"])
+
+
+def _open_site(site: Path, entry_points: list[metadata.EntryPoint]) -> None:
+    """Make the enabled site plugins, and the dependencies they brought, importable."""
+    manifest = read_manifest(site)
+    opened: set[str] = set()
+    for entry_point in entry_points:
+        name = _site_distribution(site, entry_point)
+        if name is not None:
+            opened |= {name, *manifest.get(name, {}).get("deps", [])}
+    current = gate.current()
+    if current is not None:
+        current.open(sorted(opened))
+
+
+def _import_check(
+    site: Path, to_check: list[tuple[PluginRecord, metadata.EntryPoint]]
+) -> dict[str, str]:
+    """Third-party plugins that killed, exited or hung a throwaway process at import."""
+    manifest = read_manifest(site)
+    candidates = []
+    for record, entry_point in to_check:
+        if entry_point.dist is None:
+            continue
+        name = _site_distribution(site, entry_point)
+        opened = (name, *manifest.get(name, {}).get("deps", [])) if name else ()
+        key = probe.cache_key(entry_point.dist)
+        candidates.append(probe.Candidate(record.name, entry_point.value, key, tuple(opened)))
+    return probe.check(candidates, Home(site.parent.parent).import_checks, site)
 
 
 def _is_builtin(entry_point: metadata.EntryPoint) -> bool:
@@ -299,22 +375,10 @@ def _checked_generators(host: PluginHost, result: object, name: str) -> list[Gen
         )
     seen: set[str] = set()
     for generator in result:
-        if not isinstance(generator, Generator) or inspect.isclass(generator):
-            raise PluginLoadError(
-                f"register_generators returned {generator!r}, not a Generator instance"
-            )
-        if not generator.id or not generator.name:
-            raise PluginLoadError(f"generator {type(generator).__name__} has no id or name")
-        if not generator.modes or any(m not in GENERATION_MODES for m in generator.modes):
-            raise PluginLoadError(
-                f"generator '{generator.id}' has modes {generator.modes!r}; "
-                f"each must be one of {', '.join(GENERATION_MODES)}"
-            )
-        if generator.modality not in ("text", "image"):
-            raise PluginLoadError(
-                f"generator '{generator.id}' has modality {generator.modality!r}; "
-                "expected 'text' or 'image'"
-            )
+        try:
+            check_generator(generator)
+        except InvalidGenerator as error:
+            raise PluginLoadError(str(error)) from error
         owner = host.generator_plugin.get(generator.id)
         if owner is not None or generator.id in seen:
             raise PluginLoadError(

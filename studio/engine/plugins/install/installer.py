@@ -88,7 +88,7 @@ class PluginInstaller:
                 return dist, entry
         from studio.engine.plugins.host import _entry_points
 
-        if any(ep.name == name for ep in _entry_points()):
+        if any(ep.name == name for ep, _taken in _entry_points()):
             raise StudioError(
                 f"plugin '{name}' is part of Studio's own environment (built in, or installed "
                 "with pip there); Studio only uninstalls plugins it installed itself"
