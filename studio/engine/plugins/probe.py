@@ -18,6 +18,7 @@ Run as ``python -m studio.engine.plugins.probe`` with a JSON request as its argu
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata as metadata
 import json
 import os
 import secrets
@@ -52,7 +53,7 @@ class Candidate:
     opened: tuple[str, ...]  # site distributions the child may import
 
 
-def cache_key(dist) -> str:  # noqa: ANN001 — an importlib.metadata.Distribution
+def cache_key(dist: metadata.Distribution) -> str:
     record = dist.read_text("RECORD") or ""
     digest = hashlib.sha256(record.encode("utf-8")).hexdigest()[:16]
     return f"{dist.metadata['Name']}=={dist.version}#{digest}"
@@ -139,8 +140,6 @@ def _child() -> None:
         from studio.engine.plugins.install import gate
 
         gate.install(Path(request["site"])).open(request["opened"])
-    import importlib.metadata as metadata
-
     try:
         plugin = metadata.EntryPoint("probe", request["value"], "studio.plugins").load()
         register = getattr(plugin, "register_generators", None)

@@ -24,7 +24,9 @@ class InvalidGenerator(Exception):
 
 def check_generator(generator: object) -> Generator:
     if not isinstance(generator, Generator) or inspect.isclass(generator):
-        raise InvalidGenerator(f"register_generators returned {generator!r}, not a Generator instance")
+        raise InvalidGenerator(
+            f"register_generators returned {generator!r}, not a Generator instance"
+        )
     label = type(generator).__name__
     gid = generator.id
     if not isinstance(gid, str) or not gid:

@@ -32,14 +32,17 @@ def top_level_names(dist: metadata.Distribution) -> set[str]:
     names: set[str] = set()
     for entry in dist.files or []:
         parts = Path(str(entry)).parts
-        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith((".dist-info",
-                                                                               ".data")):  # fmt: skip
+        if not parts or parts[0] in ("..", "__pycache__"):
+            continue
+        if parts[0].endswith((".dist-info", ".data")):
             continue
         first = parts[0]
         if len(parts) > 1:
             names.add(first)  # a package folder
-        elif first.endswith((".py", ".pyc")) or ".cpython-" in first or first.endswith(
-            (".so", ".pyd")
+        elif (
+            first.endswith((".py", ".pyc"))
+            or ".cpython-" in first
+            or first.endswith((".so", ".pyd"))
         ):
             names.add(first.split(".", 1)[0])
     return {n for n in names if n.isidentifier()}
@@ -65,8 +68,9 @@ class SiteGate(importlib.abc.MetaPathFinder):
     # -- discovery ------------------------------------------------------------------------------
 
     def find_distributions(
-        self, context: metadata.DistributionFinder.Context = metadata.DistributionFinder.Context()
+        self, context: metadata.DistributionFinder.Context | None = None
     ) -> Iterable[metadata.Distribution]:
+        context = context or metadata.DistributionFinder.Context()
         # Only for a search of the default path: a search of named folders is not ours to join.
         if "path" in vars(context) or not self.site.is_dir():
             return iter(())
@@ -95,7 +99,7 @@ class SiteGate(importlib.abc.MetaPathFinder):
                 self.served.setdefault(module, name)
         importlib.invalidate_caches()
 
-    def find_spec(self, fullname: str, path=None, target=None):  # noqa: ANN001 — the protocol's
+    def find_spec(self, fullname: str, path=None, target=None):  # importlib's finder protocol
         # Submodules are found through their package's __path__ by the normal finders.
         if path is not None or fullname not in self.served:
             return None
