@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,12 @@ from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.atomic import read_json
 from studio.engine.store.library import publish_model, resolve_checkpoint
+from studio.engine.store.manifest import UNVERIFIED
 from studio.engine.store.runs import (
     RUN_FILE,
     MetricsLog,
     Run,
+    RunLock,
     create_run,
     find_run,
     truncate_metrics,
@@ -75,6 +78,8 @@ class TrainJob(Job):
         self.run_record: Run | None = None
         self._logs: list[str] = []
         self.ranks: distributed.Ranks | None = None  # under torchrun
+        self._warnings: list[str] = []  # found while preparing; told once the job has started
+        self._lock: RunLock | None = None
         verb = "Resume" if resume else "Fine-tune" if from_checkpoint else "Train"
         self.title = f"{verb} {resume or generator_id}"
 
@@ -84,6 +89,8 @@ class TrainJob(Job):
         """The generator, the run folder, the validated parameters, the starting checkpoint."""
         if self.resume_ref is not None:
             run = find_run(self.home.runs, str(self.resume_ref))
+            # Before anything is written: a run that another process is training is refused.
+            self._lock = RunLock(run).acquire()
             generator = self.host.generator(run.info["generator"])
             # A resumed job's failures count against its plugin like any other (plugin health).
             self.generator_id = generator.id
@@ -93,8 +100,11 @@ class TrainJob(Job):
             self._join_ranks(params)
             start = None
             if self.main:
+                # Before anything is written: a run another process is training is refused.
+                self._lock = RunLock(run).acquire()
                 ckpt.sweep_temporaries(run.checkpoints_dir)
-                start = ckpt.newest_valid(run.checkpoints_dir)
+                start, notes = ckpt.newest_setting_aside(run.checkpoints_dir, run.path / "damaged")
+                self._warnings += notes
             if self.ranks is not None:  # every rank resumes from the checkpoint rank 0 chose
                 chosen = self.ranks.broadcast_text(str(start.path) if start else None)
                 start = ckpt.read_checkpoint(Path(chosen)) if chosen else None
@@ -102,6 +112,7 @@ class TrainJob(Job):
                 raise StudioError(f"run '{run.name}' has no complete checkpoint to resume from")
             self.data_path = Path(run.info["data"])
             if self.main:
+                run.info.setdefault("id", uuid.uuid4().hex)  # runs from before ids: one from now
                 run.save(status="running", pid=os.getpid(), params=params)
             return generator, run, params, start, True
 
@@ -137,6 +148,11 @@ class TrainJob(Job):
                 **({"processes": self.ranks.world} if self.ranks else {}),
             },
         )
+        self._lock = RunLock(run).acquire()
+        if self.name and run.name != self.name:
+            self._warnings.append(
+                f"a run named '{self.name}' already exists, so this one is '{run.name}'"
+            )
         if self.ranks is not None:
             self.ranks.broadcast_text(str(run.path))
         return generator, run, params, parent, False
@@ -152,12 +168,24 @@ class TrainJob(Job):
     def body(self) -> Iterator[Event]:
         import torch
 
-        generator, run, params, start, resuming = self._prepare()
-        self.run_record = run
-        device = self.ranks.device if self.ranks else resolve_device(params["device"])
-        yield Started(self.kind, self.title, run_dir=run.path)
-        where = f" (rank 0 of {self.ranks.world})" if self.ranks else ""
-        yield Log(f"training on {describe_device(device)['name']}{where} in {run.path}")
+        try:
+            generator, run, params, start, resuming = self._prepare()
+            self.run_record = run
+            device = self.ranks.device if self.ranks else resolve_device(params["device"])
+            yield Started(self.kind, self.title, run_dir=run.path)
+            where = f" (rank 0 of {self.ranks.world})" if self.ranks else ""
+            yield Log(f"training on {describe_device(device)['name']}{where} in {run.path}")
+            for warning in self._warnings:
+                yield Log(warning, "warning")
+            if start is not None and not start.sealed:
+                yield Log(f"{start.path}: {UNVERIFIED}", "warning")
+            yield from self._guarded(torch, generator, run, params, start, resuming, device)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _guarded(self, torch, generator, run, params, start, resuming, device) -> Iterator[Event]:
+        """Train, recording how the run ended in its run.json whatever happens."""
         host_memory.keep_freed_memory()  # until free_memory() below: no page faults per step
         try:
             for event in self._train(torch, generator, run, params, start, resuming, device):
@@ -255,6 +283,7 @@ class TrainJob(Job):
                     "data": sampler.position(),
                     **({"rng_ranks": json.dumps(every)} if ranks is not None else {}),
                 },
+                origin={"run": run.name, "run_id": run.info.get("id")},
             )
             _prune(run.checkpoints_dir, params["keep_checkpoints"])
             run.save(step=step, last_checkpoint=str(saved.path))
@@ -319,7 +348,17 @@ class TrainJob(Job):
         if not self.main:
             yield Finished({"run": str(run.path), "checkpoint": str(final), "step": step})
             return
-        published = publish_model(self.home, ckpt.read_checkpoint(final, verify=False), run.name)
+        # A resumed run updates the model it published before, under the name it got then.
+        wanted = Path(run.info["model"]).name if run.info.get("model") else run.name
+        published, chosen = publish_model(
+            self.home, ckpt.read_checkpoint(final, verify=False), wanted, run_id=run.info.get("id")
+        )
+        if chosen != wanted:
+            yield Log(
+                f"the library already has a model '{wanted}' from another run; this one is "
+                f"saved as '{chosen}' and nothing was replaced",
+                "warning",
+            )
         run.save(status="finished", pid=0, model=str(published.path))
         yield Finished(
             {
