@@ -62,7 +62,7 @@ class TinyChar(Generator):
                 "sys.exit(0) after N characters (tests)",
                 minimum=0,
                 advanced=True,
-            ),  # fmt: skip
+            ),
         ]
     )
     train_params = Schema(
