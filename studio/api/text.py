@@ -1,8 +1,9 @@
 """Text corpora for any text plugin: a writer's file, or a folder of .txt and .md files.
 
 Files are read as UTF-8 (a byte-order mark is dropped; a UTF-16 or UTF-32 one is honoured). A
-file in another encoding is skipped and reported with its name and the byte offset of the first bad byte, unless the user names the
-encoding to use. Plugins tokenize the joined text themselves.
+file in another encoding is skipped and reported with its name and the byte offset of the first
+bad byte, unless the user names the encoding to use. Every other file in a folder (unreadable,
+not a regular file, a link out of it, binary) is reported too. Plugins tokenize the text.
 
 Import this module explicitly (``from studio.api import text``); it imports no torch.
 """
