@@ -158,12 +158,12 @@ def load_plugins(
         if only is not None:
             to_load.append((record, entry_point))
         elif taken_by is not None:
-            # Built-ins always win, then whichever plugin came first: a name is never shared.
+            # Built-ins always win; a name two plugins share is neither's: it is never shared.
             record.name = f"{entry_point.name}@{record.source}"
             record.status = "failed"
             record.reason = (
                 f"skipped: its entry point name '{entry_point.name}' is already taken by "
-                f"{taken_by}; a plugin can never replace another"
+                f"{taken_by}; a plugin can never hide another"
             )
         elif record.name in disabled:
             record.status = "disabled"
@@ -195,18 +195,28 @@ def load_plugins(
 
 
 def _entry_points() -> list[tuple[metadata.EntryPoint, str | None]]:
-    """Every plugin entry point, built-ins first, each with whoever already took its name."""
-    found = sorted(
-        metadata.entry_points(group=ENTRY_POINT_GROUP),
-        key=lambda ep: (not _is_builtin(ep), ep.dist.name if ep.dist else "", ep.name),
-    )
-    owners: dict[str, str] = {}
+    """Every plugin entry point, each with whoever else has its name (None: nobody).
+
+    A built-in keeps its name; two third-party plugins that share one are both skipped, since
+    neither may hide the other and which one was meant is the user's to say (by uninstalling one).
+    """
+    found = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    by_name: dict[str, list[metadata.EntryPoint]] = {}
+    for entry_point in found:
+        by_name.setdefault(entry_point.name, []).append(entry_point)
     listed = []
     for entry_point in found:
-        source = "the built-in plugin" if _is_builtin(entry_point) else "the plugin"
-        owner = f"{source} '{entry_point.name}' ({_dist_name(entry_point)})"
-        listed.append((entry_point, owners.get(entry_point.name)))
-        owners.setdefault(entry_point.name, owner)
+        rivals = [ep for ep in by_name[entry_point.name] if ep is not entry_point]
+        builtin = next((ep for ep in rivals if _is_builtin(ep)), None)
+        if _is_builtin(entry_point) or not rivals:
+            listed.append((entry_point, None))
+        elif builtin is not None:
+            listed.append((entry_point, f"the built-in plugin '{entry_point.name}'"))
+        else:
+            others = ", ".join(sorted(_dist_name(ep) for ep in rivals))
+            listed.append(
+                (entry_point, f"the plugin '{entry_point.name}' of {others} (uninstall one)")
+            )
     # Loaded in a stable order: built-ins, then third-party, each alphabetically.
     return sorted(listed, key=lambda pair: (not _is_builtin(pair[0]), pair[0].name))
 

@@ -106,7 +106,9 @@ def _spawn(candidate: Candidate, site: Path | None) -> tuple[subprocess.Popen[st
 
 def _outcome(process: subprocess.Popen[str], nonce: str, deadline: float) -> str | None:
     try:
-        out, _ = process.communicate(timeout=max(0.0, deadline - time.monotonic()))
+        # One deadline for all: a child that finished while another was waited for is read whole.
+        remaining = deadline - time.monotonic()
+        out, _ = process.communicate(timeout=None if process.poll() is not None else remaining)
     except subprocess.TimeoutExpired:
         _kill_group(process)
         return (
