@@ -99,6 +99,12 @@ def test_a_plugin_that_ends_the_process_at_import_is_caught_and_remembered(
     }
     remembered = json.loads((home / "plugins" / "import-checks.json").read_text())
     assert any(key.startswith("exits=studio-plug-exits==1.0#") for key in remembered)
+    # Enabling it again is a new yes, and gets a new check.
+    from studio.engine.settings import Settings
+
+    Settings.load(home / "settings.json").set_plugin_enabled("exits", True)
+    _studio(site, plugin_site, home, "plugins", **env)
+    assert (markers / "exits").read_text() == "xx" and (markers / "kills").read_text() == "x"
 
 
 def test_generator_attributes_are_validated_and_the_plugin_named(tmp_path, plugin_site) -> None:

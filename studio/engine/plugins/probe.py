@@ -84,6 +84,15 @@ def check(candidates: list[Candidate], cache_file: Path, site: Path | None) -> d
     return failures
 
 
+def forget(cache_file: Path, plugin: str) -> None:
+    """Drop what was remembered of ``plugin``: enabling it again checks it again."""
+    remembered = read_json(cache_file, default={})
+    if isinstance(remembered, dict):
+        kept = {k: v for k, v in remembered.items() if not k.startswith(f"{plugin}=")}
+        if kept != remembered:
+            write_json(cache_file, kept)
+
+
 def _spawn(candidate: Candidate, site: Path | None) -> tuple[subprocess.Popen[str], str]:
     nonce = secrets.token_hex(8)
     request = {
