@@ -43,8 +43,10 @@ def check_generator(generator: object) -> Generator:
             f"generator '{gid}' has modality {generator.modality!r}; expected 'text' or 'image'"
         )
     modes = generator.modes
-    if not isinstance(modes, (tuple, list)) or not modes or any(
-        m not in GENERATION_MODES for m in modes
+    if (
+        not isinstance(modes, (tuple, list))
+        or not modes
+        or any(m not in GENERATION_MODES for m in modes)
     ):
         raise InvalidGenerator(
             f"generator '{gid}' has modes {modes!r}; each must be one of "
