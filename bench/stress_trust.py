@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +29,10 @@ from support.entrypoints import (  # noqa: E402
     studio_command,
     subprocess_env,
 )
+from support.killing import logged_steps as _steps  # noqa: E402
+from support.killing import start_training, wait_for  # noqa: E402
 
 from studio.engine.store import checkpoints as ckpt  # noqa: E402
-from studio.engine.store.runs import read_metrics  # noqa: E402
 
 TOUCH = "import os, pathlib\npathlib.Path(os.environ['MARKERS'], {name!r}).touch()\n"
 TRAIN = ("--set", "preview_every=0", "--set", "eval_every=0")
@@ -69,30 +69,14 @@ class World:
         return subprocess.run(studio_command(*args), env=env, capture_output=True, text=True,
                               timeout=300)  # fmt: skip
 
-    def train(self, env: dict[str, str], name: str, *extra: str) -> subprocess.Popen[str]:
-        command = studio_command("train", "tinychar", "--data", str(self.corpus), "--name", name,
-                                 *TRAIN, *extra)  # fmt: skip
-        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    def train(self, env: dict[str, str], name: str, *sets: str) -> subprocess.Popen[str]:
+        return start_training(env, self.corpus, name, *sets)
 
 
 def _plugin_in(folder: Path, entry: str, module: str, source: str) -> None:
     (folder / module).mkdir(parents=True, exist_ok=True)
     (folder / module / "__init__.py").write_text(source, encoding="utf-8")
     install_distribution(folder, f"studio-{module.replace('_', '-')}", {entry: module})
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 120) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _steps(run: Path) -> list[int]:
-    return [r["step"] for r in read_metrics(run / "metrics.jsonl")]
 
 
 # Each case returns (held, lost): lost counts what was lost or run against the promise.
@@ -143,10 +127,9 @@ def kills_at_import(world: World, rng: random.Random) -> tuple[bool, bool]:
 def resume_a_live_run(world: World, rng: random.Random) -> tuple[bool, bool]:
     home = world.home()
     env = world.env(home)
-    live = world.train(env, "live", "--steps", "100000", "--set", "step_delay_ms=10",
-                       "--set", "checkpoint_every=3")  # fmt: skip
+    live = world.train(env, "live", "steps=100000", "step_delay_ms=10", "checkpoint_every=3")
     run = home / "runs" / "live"
-    _wait(lambda: ckpt.newest_valid(run / "checkpoints") is not None)
+    wait_for(lambda: ckpt.newest_valid(run / "checkpoints") is not None)
     time.sleep(rng.uniform(0, 0.5))
     second = world.studio(env, "resume", "live")
     live.send_signal(signal.SIGINT)
@@ -159,10 +142,10 @@ def resume_a_live_run(world: World, rng: random.Random) -> tuple[bool, bool]:
 
 def sigterm_mid_training(world: World, rng: random.Random) -> tuple[bool, bool]:
     home = world.home()
-    process = world.train(world.env(home), "term", "--steps", "100000", "--set",
-                          "step_delay_ms=5", "--set", "checkpoint_every=100000")  # fmt: skip
+    process = world.train(world.env(home), "term", "steps=100000", "step_delay_ms=5",
+                          "checkpoint_every=100000")  # fmt: skip
     run = home / "runs" / "term"
-    _wait(lambda: len(_steps(run)) >= 2)
+    wait_for(lambda: len(_steps(run)) >= 2)
     time.sleep(rng.uniform(0, 1.0))
     signum = rng.choice([signal.SIGTERM, signal.SIGHUP])
     process.send_signal(signum)
@@ -176,8 +159,9 @@ def sigterm_mid_training(world: World, rng: random.Random) -> tuple[bool, bool]:
 def damaged_newest(world: World, rng: random.Random) -> tuple[bool, bool]:
     home = world.home()
     env = world.env(home)
-    world.train(env, "dmg", "--steps", "6", "--set", "checkpoint_every=2",
-                "--set", "keep_checkpoints=3").communicate(timeout=300)  # fmt: skip
+    world.train(env, "dmg", "steps=6", "checkpoint_every=2", "keep_checkpoints=3").communicate(
+        timeout=300
+    )
     newest = ckpt.list_checkpoints(home / "runs" / "dmg" / "checkpoints")[-1]
     victim = newest.path / rng.choice([ckpt.WEIGHTS, ckpt.MANIFEST, ckpt.TRAINER_TENSORS])
     data = bytearray(victim.read_bytes())
@@ -191,11 +175,12 @@ def damaged_newest(world: World, rng: random.Random) -> tuple[bool, bool]:
 def same_name_again(world: World, rng: random.Random) -> tuple[bool, bool]:
     home = world.home()
     env = world.env(home)
-    world.train(env, "same", "--steps", "2").communicate(timeout=300)
+    world.train(env, "same", "steps=2").communicate(timeout=300)
     before = ckpt.read_checkpoint(home / "models" / "same").model_hash
     shutil.rmtree(home / "runs" / "same")
     extra = rng.choice([(), ("--from", "same")])
-    world.train(env, "same", "--steps", "3", *extra).communicate(timeout=300)
+    command = ("train", "tinychar", "--data", str(world.corpus), "--name", "same", *TRAIN)
+    world.studio(env, *command, "--steps", "3", *extra)
     after = ckpt.read_checkpoint(home / "models" / "same").model_hash
     return after == before, after != before
 
@@ -203,7 +188,7 @@ def same_name_again(world: World, rng: random.Random) -> tuple[bool, bool]:
 def edited_manifest(world: World, rng: random.Random) -> tuple[bool, bool]:
     home = world.home()
     env = world.env(home)
-    world.train(env, "m", "--steps", "2").communicate(timeout=300)
+    world.train(env, "m", "steps=2").communicate(timeout=300)
     path = home / "models" / "m" / ckpt.MANIFEST
     manifest = json.loads(path.read_text())
     key = rng.choice(sorted(manifest["config"]))

@@ -6,15 +6,15 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from support.entrypoints import studio_command
+from support.killing import logged_steps as _steps
+from support.killing import start_training, wait_for
 
 from studio.engine.events import Failed, Finished, Log
 from studio.engine.store import checkpoints as ckpt
-from studio.engine.store.runs import read_metrics
 from studio.engine.train.job import TrainJob
 
 FAST = {"preview_every": 0, "eval_every": 0}
@@ -23,19 +23,6 @@ FAST = {"preview_every": 0, "eval_every": 0}
 def _train(host, home, corpus, **kwargs) -> list:
     params = {**FAST, **kwargs.pop("params", {})}
     return list(TrainJob(host, home, "tinychar", data=corpus, params=params, **kwargs).run())
-
-
-def _wait_for(predicate, timeout: float = 120) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _steps(run: Path) -> list[int]:
-    return [r["step"] for r in read_metrics(run / "metrics.jsonl")]
 
 
 def test_resume_sets_damaged_newest_checkpoints_aside_and_completes(host, home, corpus) -> None:
@@ -60,21 +47,17 @@ def test_resume_sets_damaged_newest_checkpoints_aside_and_completes(host, home, 
 
 
 def test_a_live_run_refuses_a_second_writer_with_its_pid(env, studio_home, corpus) -> None:
-    live = subprocess.Popen(
-        studio_command("train", "tinychar", "--data", str(corpus), "--name", "live",
-                       "--steps", "100000", "--set", "step_delay_ms=20",
-                       "--set", "checkpoint_every=5", "--set", "preview_every=0"),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    live = start_training(env, corpus, "live", "steps=100000", "step_delay_ms=20",
+                          "checkpoint_every=5")  # fmt: skip
     run = studio_home / "runs" / "live"
     try:
-        assert _wait_for(lambda: ckpt.newest_valid(run / "checkpoints") is not None)
+        assert wait_for(lambda: ckpt.newest_valid(run / "checkpoints") is not None)
         second = subprocess.run(studio_command("resume", "live"), env=env, capture_output=True,
                                 text=True, timeout=120)  # fmt: skip
         assert second.returncode == 2, second.stderr
         assert f"is being trained by process {live.pid}" in second.stderr
         before = len(_steps(run))
-        assert _wait_for(lambda: len(_steps(run)) > before + 5)  # the live run trains on
+        assert wait_for(lambda: len(_steps(run)) > before + 5)  # the live run trains on
         info = json.loads((run / "run.json").read_text())
         assert info["status"] == "running" and info["pid"] == live.pid
     finally:
@@ -88,14 +71,10 @@ def test_a_live_run_refuses_a_second_writer_with_its_pid(env, studio_home, corpu
 def test_sigterm_and_sighup_save_a_checkpoint_and_exit_like_ctrl_c(
     env, studio_home, corpus, signum
 ) -> None:
-    process = subprocess.Popen(
-        studio_command("train", "tinychar", "--data", str(corpus), "--name", "stopped",
-                       "--steps", "100000", "--set", "step_delay_ms=10",
-                       "--set", "checkpoint_every=100000", "--set", "preview_every=0"),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    process = start_training(env, corpus, "stopped", "steps=100000", "step_delay_ms=10",
+                             "checkpoint_every=100000")  # fmt: skip
     run = studio_home / "runs" / "stopped"
-    assert _wait_for(lambda: len(_steps(run)) >= 3)
+    assert wait_for(lambda: len(_steps(run)) >= 3)
     process.send_signal(signum)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 128 + signum, output
