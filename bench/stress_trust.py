@@ -89,7 +89,7 @@ def unapproved_plugin(world: World, rng: random.Random) -> tuple[bool, bool]:
     (site / "opt_einsum.py").write_text(TOUCH.format(name="opt_einsum") + "raise ImportError\n")
     _plugin_in(site, "sneaky", "studio_sneaky", TOUCH.format(name="sneaky"))
     # The optional module is listed in the plugin's RECORD, as a wheel would have it.
-    info = next(site.glob("studio_sneaky-*.dist-info"))
+    (info,) = site.glob("*.dist-info")
     (info / "RECORD").write_text("studio_sneaky/__init__.py,,\nopt_einsum.py,,\n")
     mode = rng.choice([(), ("--safe-mode",)])
     result = world.studio(world.env(home), *mode, "train", "tinychar", "--data", str(world.corpus),
