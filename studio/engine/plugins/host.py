@@ -18,7 +18,6 @@ import sys
 import traceback
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import pluggy
@@ -30,17 +29,16 @@ from studio.api import (
     hookspecs,
     is_compatible,
 )
-from studio.engine.home import Home
-from studio.engine.plugins import probe
-from studio.engine.plugins.install import gate
+from studio.engine.plugins.discovery import (
+    entry_points_with_rivals,
+    import_check,
+    is_builtin,
+    open_site,
+)
 from studio.engine.plugins.install.site import activate as activate_plugin_site
-from studio.engine.plugins.install.site import normalize, read_manifest
 from studio.engine.plugins.validate import InvalidGenerator, check_generator
 from studio.engine.settings import Settings
 
-ENTRY_POINT_GROUP = "studio.plugins"
-# The distribution that ships Studio and its built-in plugins.
-BUILTIN_DISTRIBUTION = "studio"
 # Studio's own fallback implementations, registered like datasette's default plugins.
 CORE_PLUGINS = ("studio.engine.plugins.exporters",)
 
@@ -151,7 +149,7 @@ def load_plugins(
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
 
     to_load = []
-    for entry_point, taken_by in _entry_points():
+    for entry_point, taken_by in entry_points_with_rivals():
         if only is not None and (entry_point.name not in only or taken_by is not None):
             continue  # a job's child: exactly what its parent loaded, which decided already
         record = _record_for(entry_point)
@@ -176,8 +174,8 @@ def load_plugins(
             to_load.append((record, entry_point))
         host.records[record.name] = record
     if site is not None:
-        _open_site(site, [ep for record, ep in to_load if not record.builtin])
-        crashed = _import_check(site, [(r, ep) for r, ep in to_load if not r.builtin])
+        open_site(site, [ep for record, ep in to_load if not record.builtin])
+        crashed = import_check(site, [(r, ep) for r, ep in to_load if not r.builtin])
     else:
         crashed = {}
     for record, entry_point in to_load:
@@ -194,83 +192,9 @@ def load_plugins(
     return host
 
 
-def _entry_points() -> list[tuple[metadata.EntryPoint, str | None]]:
-    """Every plugin entry point, each with whoever else has its name (None: nobody).
-
-    A built-in keeps its name; two third-party plugins that share one are both skipped, since
-    neither may hide the other and which one was meant is the user's to say (by uninstalling one).
-    """
-    found = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
-    by_name: dict[str, list[metadata.EntryPoint]] = {}
-    for entry_point in found:
-        by_name.setdefault(entry_point.name, []).append(entry_point)
-    listed = []
-    for entry_point in found:
-        rivals = [ep for ep in by_name[entry_point.name] if ep is not entry_point]
-        builtin = next((ep for ep in rivals if _is_builtin(ep)), None)
-        if _is_builtin(entry_point) or not rivals:
-            listed.append((entry_point, None))
-        elif builtin is not None:
-            listed.append((entry_point, f"the built-in plugin '{entry_point.name}'"))
-        else:
-            others = ", ".join(sorted(_dist_name(ep) for ep in rivals))
-            listed.append(
-                (entry_point, f"the plugin '{entry_point.name}' of {others} (uninstall one)")
-            )
-    # Loaded in a stable order: built-ins, then third-party, each alphabetically.
-    return sorted(listed, key=lambda pair: (not _is_builtin(pair[0]), pair[0].name))
-
-
-def _dist_name(entry_point: metadata.EntryPoint) -> str:
-    return entry_point.dist.name if entry_point.dist else "unknown"
-
-
-def _site_distribution(site: Path, entry_point: metadata.EntryPoint) -> str | None:
-    """The normalised distribution name if ``entry_point`` comes from the plugin site."""
-    dist = entry_point.dist
-    folder = getattr(dist, "_path", None)
-    if dist is None or folder is None or Path(str(folder)).parent != site:
-        return None
-    return normalize(dist.metadata["Name"])
-
-
-def _open_site(site: Path, entry_points: list[metadata.EntryPoint]) -> None:
-    """Make the enabled site plugins, and the dependencies they brought, importable."""
-    manifest = read_manifest(site)
-    opened: set[str] = set()
-    for entry_point in entry_points:
-        name = _site_distribution(site, entry_point)
-        if name is not None:
-            opened |= {name, *manifest.get(name, {}).get("deps", [])}
-    current = gate.current()
-    if current is not None:
-        current.open(sorted(opened))
-
-
-def _import_check(
-    site: Path, to_check: list[tuple[PluginRecord, metadata.EntryPoint]]
-) -> dict[str, str]:
-    """Third-party plugins that killed, exited or hung a throwaway process at import."""
-    manifest = read_manifest(site)
-    candidates = []
-    for record, entry_point in to_check:
-        if entry_point.dist is None:
-            continue
-        name = _site_distribution(site, entry_point)
-        opened = (name, *manifest.get(name, {}).get("deps", [])) if name else ()
-        key = probe.cache_key(entry_point.dist)
-        candidates.append(probe.Candidate(record.name, entry_point.value, key, tuple(opened)))
-    return probe.check(candidates, Home(site.parent.parent).import_checks, site)
-
-
-def _is_builtin(entry_point: metadata.EntryPoint) -> bool:
-    dist = entry_point.dist
-    return dist is not None and dist.name == BUILTIN_DISTRIBUTION
-
-
 def _record_for(entry_point: metadata.EntryPoint) -> PluginRecord:
     dist = entry_point.dist
-    builtin = _is_builtin(entry_point)
+    builtin = is_builtin(entry_point)
     return PluginRecord(
         name=entry_point.name,
         module=entry_point.value,

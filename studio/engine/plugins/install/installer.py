@@ -93,9 +93,9 @@ class PluginInstaller:
         for dist, entry in manifest.items():
             if name in entry.get("plugins", []):
                 return dist, entry
-        from studio.engine.plugins.host import _entry_points
+        from studio.engine.plugins.discovery import entry_points_with_rivals
 
-        if any(ep.name == name for ep, _taken in _entry_points()):
+        if any(ep.name == name for ep, _taken in entry_points_with_rivals()):
             raise StudioError(
                 f"plugin '{name}' is part of Studio's own environment (built in, or installed "
                 "with pip there); Studio only uninstalls plugins it installed itself"
@@ -269,7 +269,7 @@ def _refuse_taken_names(
     """A plugin name already used by a built-in or another installed plugin is refused."""
     import importlib.metadata as metadata
 
-    from studio.engine.plugins.host import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP
+    from studio.engine.plugins.discovery import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP
 
     taken: dict[str, str] = {}
     for dist, entry in manifest.items():
@@ -329,6 +329,6 @@ def _wheel_entry_points(wheel: Path) -> list[str]:
         parser = configparser.ConfigParser(delimiters=("=",))
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         parser.read_string(archive.read(names[0]).decode("utf-8"))
-    from studio.engine.plugins.host import ENTRY_POINT_GROUP
+    from studio.engine.plugins.discovery import ENTRY_POINT_GROUP
 
     return sorted(parser[ENTRY_POINT_GROUP]) if parser.has_section(ENTRY_POINT_GROUP) else []
