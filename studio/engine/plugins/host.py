@@ -7,6 +7,11 @@ that one has no per-plugin guard, so one broken plugin would take down the start
 A plugin that fails to import, exits at import, declares an incompatible API, misspells or
 mis-signs a hook, or raises from ``register_generators`` is unregistered (its modules dropped from
 ``sys.modules``) and recorded as failed with its reason and traceback. Every other plugin loads.
+
+Before any of that, with the user's settings: an entry point whose name is taken is skipped
+(``discovery``), only the enabled plugins' distributions are made importable from the plugin site
+(``install/gate.py``), and a new or changed third-party plugin is first imported in a throwaway
+process (``probe.py``), so one that ends or crashes the process at import is caught.
 """
 
 from __future__ import annotations
