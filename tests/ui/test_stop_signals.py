@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from ui_support import train_slowly
 
 from studio.engine import find_run
 
@@ -20,12 +21,7 @@ def test_a_stop_signal_closes_the_window_with_a_checkpoint(
     from studio.ui.app import stop_window
     from studio.ui.stop_signals import StopSignals
 
-    window.session.set_generator("tinychar")
-    view = window.train_view
-    view.dataset.path.setText(str(corpus))
-    view.form.set_values({"steps": 500, "step_delay_ms": 20, "checkpoint_every": 1000})
-    view.train()
-    qtbot.waitUntil(lambda: view.progress.value() >= 3, timeout=30_000)
+    view = train_slowly(qtbot, window, corpus, steps=500, until=3)
     reasons: list[str] = []
     stops = StopSignals(
         QApplication.instance(),
