@@ -103,6 +103,7 @@ def test_install_from_folder_asks_before_building(
     project = write_project(tmp_path, "studio-asked", plugin="asked")
     asked: list[str] = []
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(project))
+
     def question(_parent, _title, text):  # the modal question, answered as the user would
         asked.append(text)
         return getattr(QMessageBox.StandardButton, answer)
