@@ -250,7 +250,7 @@ def main() -> None:
     body = "\n".join([
         f"{machine()}.",
         f"Command: `flock /tmp/studio-cpu.lock .venv/bin/python bench/stress_trust.py "
-        f"--attempts {args.attempts} --write`",
+        f"--attempts {args.attempts}{''.join(f' --only {n}' for n in args.only)} --write`",
         "",
         "Held: the promise kept. Lost: a run, a model or metrics lost, or a plugin's code ran "
         "that should not have (the command dying with a plugin counts as lost).",
