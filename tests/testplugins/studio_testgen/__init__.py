@@ -80,7 +80,13 @@ class TinyChar(Generator):
                 # The crashes and the hang kill or stall the whole process: isolated jobs only.
                 # "sys-exit" raises SystemExit, which the job catches: in-process too.
                 choices=(
-                    "error", "out-of-memory", "segfault", "abort", "exit", "sigkill", "hang",
+                    "error",
+                    "out-of-memory",
+                    "segfault",
+                    "abort",
+                    "exit",
+                    "sigkill",
+                    "hang",
                     "sys-exit",
                 ),
                 advanced=True,
