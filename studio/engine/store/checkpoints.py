@@ -341,6 +341,25 @@ def newest_setting_aside(folder: Path, aside: Path) -> tuple[Checkpoint | None, 
     return None, notes
 
 
+def lineage_of(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
+    """What a fine-tune records of its parent checkpoint (None for a model from scratch)."""
+    if checkpoint is None:
+        return None
+    return {
+        "path": str(checkpoint.path),
+        "model_hash": checkpoint.model_hash,
+        "generator": checkpoint.generator_id,
+        "step": checkpoint.step,
+        "parent": checkpoint.manifest.get("parent"),
+    }
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep only the newest ``keep`` checkpoints in ``folder``."""
+    for old in list_checkpoints(folder)[:-keep]:
+        remove_checkpoint(old.path)
+
+
 def remove_checkpoint(path: Path) -> None:
     """Delete a checkpoint atomically: renamed out of sight first, so a kill never leaves half."""
     doomed = path.parent / f"{TEMP_PREFIX}delete-{path.name}-{uuid.uuid4().hex[:8]}"

@@ -20,7 +20,7 @@ from studio.engine.store.checkpoints import (
     refuse_pickle,
 )
 from studio.engine.store.imports import read_record
-from studio.engine.store.runs import RUN_FILE, list_runs, open_run
+from studio.engine.store.runs import RUN_FILE, Run, list_runs, open_run
 
 
 def resolve_checkpoint(home: Home, reference: str | Path) -> Checkpoint:
@@ -70,6 +70,22 @@ def publish_model(
         os.rename(temp, destination)
     fsync_dir(home.models)
     return read_checkpoint(destination, verify=False), chosen
+
+
+def publish_run_model(home: Home, run: Run, final: Path) -> tuple[Checkpoint, str]:
+    """Publish ``run``'s final checkpoint; returns the model and a notice if it got a new name.
+
+    A resumed run updates the model it published before, under the name it got then.
+    """
+    wanted = Path(run.info["model"]).name if run.info.get("model") else run.name
+    checkpoint = read_checkpoint(final, verify=False)
+    published, chosen = publish_model(home, checkpoint, wanted, run_id=run.info.get("id"))
+    if chosen == wanted:
+        return published, ""
+    return published, (
+        f"the library already has a model '{wanted}' from another run; this one is saved as "
+        f"'{chosen}' and nothing was replaced"
+    )
 
 
 def _free_name(home: Home, checkpoint: Checkpoint, name: str, run_id: str | None) -> str:

@@ -26,7 +26,8 @@ from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.atomic import read_json
-from studio.engine.store.library import publish_model, resolve_checkpoint
+from studio.engine.store.checkpoints import lineage_of
+from studio.engine.store.library import publish_run_model, resolve_checkpoint
 from studio.engine.store.manifest import UNVERIFIED
 from studio.engine.store.runs import (
     RUN_FILE,
@@ -144,7 +145,7 @@ class TrainJob(Job):
                 "pid": os.getpid(),
                 "step": 0,
                 "generator_version": generator.version,
-                "parent": _lineage(parent),
+                "parent": lineage_of(parent),
                 **({"processes": self.ranks.world} if self.ranks else {}),
             },
         )
@@ -251,13 +252,13 @@ class TrainJob(Job):
             state = ckpt.load_trainer_state(start)
             trainer.load_state_dict(state["trainer"])
             sampler.restore(state["data"])
-            restore_rng(_own_rng(state, rank, world))
+            restore_rng(distributed.own_rng(state, rank, world))
             step = start.step
             if self.main:
                 truncate_metrics(run.metrics_file, step)
             yield Log(f"resumed from step {step}")
         self.step = step
-        lineage = _lineage(start) if (start and not resuming) else run.info.get("parent")
+        lineage = lineage_of(start) if (start and not resuming) else run.info.get("parent")
 
         def save(reason: str) -> CheckpointSaved:
             rng = capture_rng()
@@ -285,7 +286,7 @@ class TrainJob(Job):
                 },
                 origin={"run": run.name, "run_id": run.info.get("id")},
             )
-            _prune(run.checkpoints_dir, params["keep_checkpoints"])
+            ckpt.prune(run.checkpoints_dir, params["keep_checkpoints"])
             run.save(step=step, last_checkpoint=str(saved.path))
             if ranks is not None:
                 ranks.barrier()
@@ -348,17 +349,9 @@ class TrainJob(Job):
         if not self.main:
             yield Finished({"run": str(run.path), "checkpoint": str(final), "step": step})
             return
-        # A resumed run updates the model it published before, under the name it got then.
-        wanted = Path(run.info["model"]).name if run.info.get("model") else run.name
-        published, chosen = publish_model(
-            self.home, ckpt.read_checkpoint(final, verify=False), wanted, run_id=run.info.get("id")
-        )
-        if chosen != wanted:
-            yield Log(
-                f"the library already has a model '{wanted}' from another run; this one is "
-                f"saved as '{chosen}' and nothing was replaced",
-                "warning",
-            )
+        published, notice = publish_run_model(self.home, run, final)
+        if notice:
+            yield Log(notice, "warning")
         run.save(status="finished", pid=0, model=str(published.path))
         yield Finished(
             {
@@ -398,26 +391,6 @@ class TrainJob(Job):
             yield SampleEvent(sample, step=step, paths=tuple(paths))
 
 
-def _lineage(checkpoint: ckpt.Checkpoint | None) -> dict[str, Any] | None:
-    if checkpoint is None:
-        return None
-    return {
-        "path": str(checkpoint.path),
-        "model_hash": checkpoint.model_hash,
-        "generator": checkpoint.generator_id,
-        "step": checkpoint.step,
-        "parent": checkpoint.manifest.get("parent"),
-    }
-
-
-def _own_rng(state: dict[str, Any], rank: int, world: int) -> dict[str, Any]:
-    """This rank's random state from a checkpoint: exact when it has one per rank, as saved."""
-    per_rank = json.loads(state["rng_ranks"]) if "rng_ranks" in state else None
-    if per_rank is not None and len(per_rank) == world:
-        return distributed.rng_from_json(per_rank[rank])
-    return state["rng"]  # one process, or another world size: rank 0's (not bit-exact then)
-
-
 class _NoMetrics:
     """Ranks other than 0 log nothing."""
 
@@ -426,8 +399,3 @@ class _NoMetrics:
     def sync(self) -> None: ...
 
     def close(self) -> None: ...
-
-
-def _prune(folder: Path, keep: int) -> None:
-    for old in ckpt.list_checkpoints(folder)[:-keep]:
-        ckpt.remove_checkpoint(old.path)
