@@ -90,8 +90,6 @@ class TrainJob(Job):
         """The generator, the run folder, the validated parameters, the starting checkpoint."""
         if self.resume_ref is not None:
             run = find_run(self.home.runs, str(self.resume_ref))
-            # Before anything is written: a run that another process is training is refused.
-            self._lock = RunLock(run).acquire()
             generator = self.host.generator(run.info["generator"])
             # A resumed job's failures count against its plugin like any other (plugin health).
             self.generator_id = generator.id
