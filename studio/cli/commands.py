@@ -94,30 +94,48 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Ctrl+C, and what ``kill``, systemd and a closing terminal or session send: all stop a job the
+# same way (finish the step, save a checkpoint) and exit 128 + the signal's number.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 def run_job(job: Job, printer: EventPrinter | None = None) -> int:
-    """Run ``job`` in this thread; Ctrl+C cancels it cleanly (a second one forces the exit)."""
+    """Run ``job`` in this thread; Ctrl+C, SIGTERM or SIGHUP cancel it cleanly.
+
+    A second signal of the same kind forces the exit (Ctrl+C raises KeyboardInterrupt, the others
+    their default action).
+    """
     if printer is None and os.environ.get("RANK", "0") != "0":
         # Under torchrun rank 0 reports; the other ranks print only their own failure.
         quiet = open(os.devnull, "w")  # noqa: SIM115 — for the life of the process
         printer = EventPrinter(err=quiet, out=quiet, tty=False)
     printer = printer or EventPrinter()
+    received: list[int] = []
 
-    def cancel(_signum: int, _frame: object) -> None:
-        printer.say("cancelling: finishing the step and saving a checkpoint (Ctrl+C again to quit)")
+    def cancel(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        again = "Ctrl+C" if signum == signal.SIGINT else f"{name} again"
+        printer.say(f"{name}: finishing the step and saving a checkpoint ({again} to quit)")
+        received.append(signum)
         job.cancel()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(
+            signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        )
 
-    previous = signal.signal(signal.SIGINT, cancel)
+    previous = {signum: signal.signal(signum, cancel) for signum in STOP_SIGNALS}
     code = EXIT_OK
     try:
         for event in job.run():
             printer.handle(event)
             if isinstance(event, Cancelled):
-                code = EXIT_CANCELLED
+                code = 128 + received[0] if received else EXIT_CANCELLED
             elif isinstance(event, Failed):
                 code = EXIT_USAGE if event.user_error else EXIT_FAILED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if printer.failure is not None:
         failure = printer.failure
         if "--debug" in sys.argv:

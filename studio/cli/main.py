@@ -1,7 +1,8 @@
 """``studio``: the window with no arguments; headless subcommands otherwise.
 
 Errors are one line with a hint (``--debug`` shows the traceback). Exit codes: 0 done, 1 the job
-failed, 2 bad input or usage, 130 cancelled with Ctrl+C (after a checkpoint was saved).
+failed, 2 bad input or usage; stopped by a signal after saving a checkpoint: 130 Ctrl+C, 143
+SIGTERM, 129 SIGHUP (see exit_codes).
 """
 
 from __future__ import annotations
