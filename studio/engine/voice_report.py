@@ -95,7 +95,7 @@ class VoiceReportJob(Job):
             if generator.modality != "text":
                 raise StudioError(f"'{label}' is an {generator.modality} model: no voice report")
             try:
-                model = ckpt.load_model(generator, checkpoint, device)
+                model = ckpt.load_model(generator, checkpoint, device, self.home.base_models)
                 model.module.eval()
                 context = RunContext(device=device, log=self._logs.append)
                 for index, sample in enumerate(samples):

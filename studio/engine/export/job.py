@@ -110,7 +110,7 @@ class ExportJob(Job):
         generator = self.host.generator(checkpoint.generator_id)
         if not hasattr(generator, "export_model"):
             raise ExportRefused(f"{generator.name} models cannot be exported: it has no exporter")
-        model = ckpt.load_model(generator, checkpoint, resolve_device("cpu"))
+        model = ckpt.load_model(generator, checkpoint, resolve_device("cpu"), self.home.base_models)
         model.module.eval()
         return model, generator
 
