@@ -45,19 +45,14 @@ def export_model(handle: ModelHandle, fmt: str, folder: Path) -> None:
 
 
 def write_adapter(handle: ModelHandle, folder: Path) -> None:
-    from peft import LoraConfig, get_peft_model_state_dict
+    from peft import get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    adapter = handle.config["adapter"]
+    from .module import lora_config
+
     base = Path(handle.module.hf.name_or_path)
-    config = LoraConfig(
-        r=adapter["rank"],
-        lora_alpha=adapter["alpha"],
-        lora_dropout=adapter["dropout"],
-        target_modules=adapter["targets"],
-        bias="none",
-        task_type="CAUSAL_LM",
-        base_model_name_or_path=str(base),
+    config = lora_config(
+        handle.config["adapter"], task_type="CAUSAL_LM", base_model_name_or_path=str(base)
     )
     config.save_pretrained(folder)
     weights = get_peft_model_state_dict(handle.module.hf)
