@@ -90,3 +90,11 @@ def test_voice_report_of_a_run_beside_another(
     result = studio(env, "evaluate", "pix", "--data", str(images))
     assert result.returncode == 2
     assert "generator 'tinypix' cannot evaluate models yet" in result.stderr
+    # The voice report job itself refuses an image model plainly too.
+    from studio.engine import Failed, Home, VoiceReportJob, load_plugins
+
+    job = VoiceReportJob(
+        load_plugins(), Home.open(studio_home), "pix", data=held_out, training=held_out
+    )
+    end = list(job.run())[-1]
+    assert isinstance(end, Failed) and end.message == "'pix' is an image model: no voice report"
