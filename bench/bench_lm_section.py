@@ -31,7 +31,7 @@ def section(results: dict) -> str:
             f"| held-out bits per byte after {t['train_tokens'] / 1000:.0f}k tokens "
             f"({t['steps']} steps) | {t['bpb_final']:.3f} | {t['bpb_base']:.3f} (the base model) |"
             f" {100 * (1 - t['bpb_final'] / t['bpb_base']):.1f} % lower | >= 12 % lower at 100k |",
-            f"| peak resident memory while fine-tuning, MB | {t['studio_rss_mb']:.0f} "
+            f"| peak resident memory while fine-tuning, MiB | {t['studio_rss_mb']:.0f} "
             f"(fp32 run: {t['studio_fp32_rss_mb']:.0f}) | "
             f"{t['weights_mb']:.0f} (fp32 weights); plain loop {t['plain_rss_mb']:.0f} | "
             f"{t['studio_rss_mb'] / t['weights_mb']:.2f}x the weights | <= 3x |",
