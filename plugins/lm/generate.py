@@ -48,8 +48,9 @@ def generation_threads() -> int:
     """Half the CPU threads for one-token steps (at least one).
 
     A step multiplies every weight matrix by one vector: memory-bound work that scales poorly,
-    and whose threads must all be scheduled at once. On this project's busy 2-vCPU machine
-    SmolLM2-135M took 72 ms a token with one thread and 320-350 ms with two (docs/lm.md).
+    and whose threads must all be scheduled at once. On this project's 2-vCPU machine, with
+    another program spinning on one core, SmolLM2-135M took 72 ms a token with one thread and
+    320-350 ms with two; when the machine was quieter the two were even (docs/benchmarks.md).
     """
     return max(1, torch.get_num_threads() // 2)
 
