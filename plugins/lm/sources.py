@@ -16,10 +16,20 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
 
 
+def is_gguf(path: Path) -> bool:
+    """Whether the file starts with GGUF's magic bytes, whatever its name."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
 def refusal(path: Path) -> str | None:
     """None when ``path`` is a model ``lm`` can import, else the reason it cannot."""
     if path.is_file():
-        if path.suffix.lower() == ".gguf":
+        if path.suffix.lower() == ".gguf" or is_gguf(path):
+            # Ollama keeps its GGUF files as content-addressed blobs with no suffix.
             return _gguf_refusal(path)
         if path.suffix.lower() in PICKLE_SUFFIXES:
             return _pickle_reason(path.name)

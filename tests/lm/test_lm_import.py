@@ -140,3 +140,17 @@ def test_a_model_too_big_for_the_machine_is_listed_with_a_warning() -> None:
     warnings = memory_warnings(info, available=16 * 2**30)
     assert len(warnings) == 1 and warnings[0].startswith("fine-tuning needs about 20.0 GiB")
     assert memory_warnings(info, available=64 * 2**30) == []
+
+
+def test_a_gguf_without_its_suffix_imports_like_an_ollama_blob(lm_host, home, sources, tmp_path):
+    """Ollama stores its models as blobs named by their digest; the magic bytes say GGUF."""
+    import shutil
+
+    blob = tmp_path / "blobs" / ("sha256-" + "a" * 64)
+    blob.parent.mkdir()
+    shutil.copy(sources["gguf"], blob)
+    generator = lm_host.generator("lm")
+    assert generator.accepts_import(blob) is None
+    assert generator.accepts_import(sources["llama"] / "config.json") is not None
+    done = import_model(lm_host, home, blob, "from-ollama")
+    assert done.result["name"] == "from-ollama"
