@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "studio.ui")
 TORCH = ("torch", "safetensors.torch")
-BUILTIN_IDS = ("gpt", "dcgan", "vae", "lm")
+BUILTIN_IDS = ("gpt", "dcgan", "vae", "lm", "fastgan")
 # Heavy libraries that listing plugins, the command line's listings and the window never import.
 HEAVY = ("torch", "transformers", "peft", "gguf")
 
