@@ -29,7 +29,7 @@ from studio.engine import Event, Progress, SampleEvent
 from ..session import Session
 from .gallery import Gallery, GalleryItem, to_qimage
 from .job_binding import JobView
-from .param_form import ParamForm
+from .param_form import FormSlot, ParamForm
 from .seed_box import SeedBox
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -101,6 +101,8 @@ class ImageCreateView(JobView):
         clear.clicked.connect(self.gallery.clear)
 
         self.form_holder = QVBoxLayout()
+
+        self.forms = FormSlot(self.form_holder)
         top = QFormLayout()
         top.addRow("Seed", self.seed)
         top.addRow("Count", self.count)
@@ -136,13 +138,10 @@ class ImageCreateView(JobView):
 
     def bind_generator(self, *_args) -> None:
         generator = self.session.generator
-        if self.form is not None:
-            self.form.setParent(None)
-            self.form = None
         is_image = generator is not None and generator.modality == "image"
-        if is_image:
-            self.form = ParamForm(generator.generate_params)
-            self.form_holder.addWidget(self.form)
+        self.form = self.forms.bind(
+            generator.id if is_image else "", generator.generate_params if is_image else None
+        )
         self.walk_button.setVisible(is_image and offers(generator, "interpolate"))
         self.drop_zone.setVisible(
             bool(is_image and generator.takes_inputs and offers(generator, "variations"))
@@ -156,7 +155,7 @@ class ImageCreateView(JobView):
         try:
             return self.form.values()
         except ParamError:
-            self.form.errors()
+            self.form.reveal_errors()
             return None
 
     def _start(

@@ -24,7 +24,7 @@ from studio.engine import Event, Finished, SampleEvent
 from ..models.history import HistoryEntry, PromptHistory
 from ..session import Session
 from .job_binding import JobView
-from .param_form import ParamForm
+from .param_form import FormSlot, ParamForm
 from .seed_box import SeedBox
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
@@ -51,6 +51,7 @@ class TextCreateView(JobView):
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("The text streams in here.")
         self.form_holder = QVBoxLayout()
+        self.forms = FormSlot(self.form_holder)
 
         settings = QFormLayout()
         settings.addRow("Seed", self.seed)
@@ -105,12 +106,11 @@ class TextCreateView(JobView):
 
     def bind_generator(self, *_args) -> None:
         generator = self.session.generator
-        if self.form is not None:
-            self.form.setParent(None)
-            self.form = None
-        if generator is not None and generator.modality == "text":
-            self.form = ParamForm(generator.generate_params)
-            self.form_holder.addWidget(self.form)
+        is_text = generator is not None and generator.modality == "text"
+        self.form = self.forms.bind(
+            generator.id if is_text else "", generator.generate_params if is_text else None
+        )
+        if is_text:
             self.prompt.setEnabled(generator.takes_prompt)
         self.refresh_history()
 
@@ -120,7 +120,7 @@ class TextCreateView(JobView):
         try:
             params = self.form.values()
         except ParamError:
-            self.form.errors()
+            self.form.reveal_errors()
             return None
         self.output.clear()
         self._texts.clear()

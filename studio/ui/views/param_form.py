@@ -2,11 +2,18 @@
 
 Help text becomes the tooltip; advanced parameters sit in a collapsible group; a float with
 ``log_scale`` is edited in scientific notation (a learning rate spans decades, not a slider).
+
+Every value round-trips unchanged: a spin box gets as many decimals as its default and range need
+(0.999 in a two-decimal box read back as 1.00, above its maximum). Invalid fields are outlined and
+explained in one line under the form that always keeps its height, so nothing jumps as the user
+types; an error in the closed Advanced group opens it. The mouse wheel only changes a field that
+has focus, so scrolling the form never edits it.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +36,7 @@ from PySide6.QtWidgets import (
 from studio.api import Param, Schema
 
 _INT_LIMIT = 2**31 - 1
+_MAX_DECIMALS = 10
 
 
 class ParamForm(QWidget):
@@ -40,7 +48,9 @@ class ParamForm(QWidget):
         super().__init__(parent)
         self.schema = schema
         self.editors: dict[str, QWidget] = {}
-        self.messages: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.found: dict[str, str] = {}
+        self.advanced_toggle: QToolButton | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         basic, advanced = QFormLayout(), QFormLayout()
@@ -50,20 +60,11 @@ class ParamForm(QWidget):
             editor = self._editor(param)
             editor.setToolTip(_tooltip(param))
             editor.setObjectName(f"param-{param.name}")
-            message = QLabel()
-            message.setObjectName("error")
-            message.hide()
-            cell = QWidget()
-            cell_layout = QVBoxLayout(cell)
-            cell_layout.setContentsMargins(0, 0, 0, 0)
-            cell_layout.setSpacing(1)
-            cell_layout.addWidget(editor)
-            cell_layout.addWidget(message)
             label = QLabel(param.title)
             label.setToolTip(_tooltip(param))
-            (advanced if param.advanced else basic).addRow(label, cell)
+            (advanced if param.advanced else basic).addRow(label, editor)
             self.editors[param.name] = editor
-            self.messages[param.name] = message
+            self.labels[param.name] = label
         layout.addLayout(basic)
         if advanced.rowCount():
             # A disclosure, closed by default: most users never need these.
@@ -85,6 +86,12 @@ class ParamForm(QWidget):
             self.advanced_toggle = toggle
             layout.addWidget(toggle)
             layout.addWidget(inner)
+        # One line for every error, its height kept while empty: the form never jumps.
+        self.summary = QLabel()
+        self.summary.setObjectName("error")
+        self.summary.setWordWrap(True)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 2)
+        layout.addWidget(self.summary)
 
     def _editor(self, param: Param) -> QWidget:
         kind = param.kind
@@ -94,12 +101,12 @@ class ParamForm(QWidget):
             editor.toggled.connect(self._changed)
         elif kind == "choice" or param.choices:
             # Text choices, or whole numbers from a fixed set (a resolution of 32, 64 or 128).
-            editor = QComboBox()
+            editor = _Combo()
             editor.addItems([str(choice) for choice in param.choices])
             editor.setCurrentText(str(param.default))
             editor.currentTextChanged.connect(self._changed)
         elif kind == "int" and not param.optional:
-            editor = QSpinBox()
+            editor = _Spin()
             editor.setRange(
                 int(param.minimum) if param.minimum is not None else -_INT_LIMIT,
                 int(min(param.maximum, _INT_LIMIT)) if param.maximum is not None else _INT_LIMIT,
@@ -108,8 +115,8 @@ class ParamForm(QWidget):
             editor.setKeyboardTracking(True)
             editor.valueChanged.connect(self._changed)
         elif kind == "float" and not param.log_scale and not param.optional:
-            editor = QDoubleSpinBox()
-            editor.setDecimals(_decimals(param))
+            editor = _DoubleSpin()
+            editor.setDecimals(decimals(param))
             editor.setRange(
                 param.minimum if param.minimum is not None else -1e12,
                 param.maximum if param.maximum is not None else 1e12,
@@ -156,11 +163,28 @@ class ParamForm(QWidget):
 
     def errors(self) -> dict[str, str]:
         """Validate every field and the schema's rules; show each message under its editor."""
-        found = self.schema.problems(self.raw())
-        for name in self.editors:
-            message = self.messages[name]
-            message.setText(found.get(name, ""))
-            message.setVisible(name in found)
+        found = {
+            name: message
+            for name, message in self.schema.problems(self.raw()).items()
+            if name in self.editors
+        }
+        for name, editor in self.editors.items():
+            if bool(editor.property("invalid")) != (name in found):
+                editor.setProperty("invalid", name in found)
+                # A dynamic property only restyles after a re-polish.
+                editor.style().unpolish(editor)
+                editor.style().polish(editor)
+        self.found = found
+        self.summary.setText(
+            "  ·  ".join(f"{self.schema[name].title}: {text}" for name, text in found.items())
+        )
+        return found
+
+    def reveal_errors(self) -> dict[str, str]:
+        """As :meth:`errors`, and open the Advanced group when an error sits inside it."""
+        found = self.errors()
+        if self.advanced_toggle is not None and any(self.schema[n].advanced for n in found):
+            self.advanced_toggle.setChecked(True)
         return found
 
     def values(self) -> dict[str, Any]:
@@ -170,7 +194,16 @@ class ParamForm(QWidget):
     def set_values(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
             editor = self.editors.get(name)
-            if editor is None or value is None:
+            if editor is None:
+                continue
+            if isinstance(editor, QLineEdit):
+                # Typed text as it was (a kept "3e-4" or a half-typed value), None as empty.
+                if value is None or isinstance(value, str):
+                    editor.setText(value or "")
+                else:
+                    editor.setText(_format(self.schema[name], value))
+                continue
+            if value is None:
                 continue
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
@@ -182,8 +215,44 @@ class ParamForm(QWidget):
                 editor.setValue(float(value))
             elif isinstance(editor, _PathEdit):
                 editor.edit.setText(str(value))
-            else:
-                editor.setText(_format(self.schema[name], value))
+
+
+class _Combo(QComboBox):
+    """A combo box the mouse wheel only changes once the user has clicked into it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()  # the scroll area behind the form scrolls instead
+
+
+class _Spin(QSpinBox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
+class _DoubleSpin(QDoubleSpinBox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
 
 
 class _PathEdit(QWidget):
@@ -204,13 +273,20 @@ class _PathEdit(QWidget):
             self.edit.setText(path)
 
 
-def _decimals(param: Param) -> int:
-    """Enough decimals to show the default and the minimum (1e-4 needs 4, 0.5 needs 2)."""
+def decimals(param: Param) -> int:
+    """Decimals that show the default, the minimum and the maximum exactly (0.999 needs 3).
+
+    Counted from each number's shortest decimal form (``repr``), at least 2 so a box reads
+    "0.50", not "0.5". A spin box rounds every value, its range included, to its decimals.
+    """
     needed = 2
-    for value in (param.default, param.minimum):
-        if value:
-            needed = max(needed, -math.floor(math.log10(abs(value))) + 1)
-    return min(needed, 8)
+    for value in (param.default, param.minimum, param.maximum):
+        if value is None or not math.isfinite(float(value)):
+            continue
+        exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+        if isinstance(exponent, int):
+            needed = max(needed, -exponent)
+    return min(needed, _MAX_DECIMALS)
 
 
 def _format(param: Param, value: Any) -> str:
@@ -229,3 +305,26 @@ def _tooltip(param: Param) -> str:
         parts.append("log scale: type e.g. 3e-4")
     parts.append(f"default {param.default!r}")
     return "\n".join(parts)
+
+
+class FormSlot:
+    """Where a view shows the chosen generator's form; what the user typed stays with each
+    generator, so looking at another one and coming back loses nothing."""
+
+    def __init__(self, layout) -> None:
+        self.layout = layout
+        self.form: ParamForm | None = None
+        self._owner = ""
+        self._kept: dict[str, dict[str, Any]] = {}
+
+    def bind(self, owner: str, schema: Schema | None) -> ParamForm | None:
+        if self.form is not None:
+            self._kept[self._owner] = self.form.raw()
+            self.form.setParent(None)
+            self.form = None
+        if schema is not None:
+            self.form = ParamForm(schema)
+            self._owner = owner
+            self.form.set_values(self._kept.get(owner, {}))
+            self.layout.addWidget(self.form)
+        return self.form

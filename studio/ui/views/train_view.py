@@ -46,7 +46,7 @@ from .curves import CurvesView
 from .dataset_picker import DatasetPicker
 from .gallery import Gallery, GalleryItem, to_qimage
 from .job_binding import JobView
-from .param_form import ParamForm
+from .param_form import FormSlot, ParamForm
 
 
 class TrainView(JobView):
@@ -100,6 +100,7 @@ class TrainView(JobView):
         self.log.setMaximumBlockCount(500)
 
         self.form_holder = QVBoxLayout()
+        self.forms = FormSlot(self.form_holder)
         params_box = QGroupBox("Training parameters")
         params_box.setLayout(self.form_holder)
         buttons = QHBoxLayout()
@@ -160,12 +161,10 @@ class TrainView(JobView):
 
     def bind_generator(self, *_args) -> None:
         generator = self.session.generator
-        if self.form is not None:
-            self.form.setParent(None)
-            self.form = None
+        self.form = self.forms.bind(
+            generator.id if generator else "", training_schema(generator) if generator else None
+        )
         if generator is not None:
-            self.form = ParamForm(training_schema(generator))
-            self.form_holder.addWidget(self.form)
             image = generator.modality == "image"
             self.previews.setVisible(image)
             self.text_previews.setVisible(not image)
@@ -210,7 +209,9 @@ class TrainView(JobView):
         try:
             params = self.form.values()
         except ParamError:
-            self.form.errors()
+            # Never silent: the fields are outlined, and a closed Advanced group opens.
+            self.form.reveal_errors()
+            self.eta.setText("Fix the parameters marked in red")
             return None
         self._reset()
         processes = self.gpus if self.gpus > 1 and self.all_gpus.isChecked() else 1
