@@ -176,7 +176,7 @@ def test_a_failed_job_shows_its_message_and_details(qtbot, window, corpus: Path)
     assert event.message in view.failure_line.label.text()
     assert view.failure_line.failure.traceback  # shown by "Details…"
     assert window.jobs.state(max(window.ended)) == "failed"
-    assert window.jobs.failures[max(window.ended)] is event
+    assert window.session.jobs.get(max(window.ended)).failure is event
     # The window lives on: the next job runs.
     view.form.set_values({"fail_at_step": 0, "steps": 5})
     assert isinstance(wait_job(qtbot, window, view.train()), Finished)
@@ -233,3 +233,55 @@ def test_layout_and_last_choices_persist(qtbot, window, home, corpus: Path) -> N
         assert again.train_view.dataset.path.text() == str(corpus)
     finally:
         again.session.shutdown()
+
+
+def test_a_second_training_queues_and_the_queue_reorders(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20, "checkpoint_every": 1000})
+    first = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    view.form.set_values({"steps": 5, "step_delay_ms": 0})
+    second = view.train()
+    third = view.train()
+    assert first is not None and second is not None and third is not None
+    jobs = window.session.jobs
+    assert [r.id for r in jobs.waiting()] == [second, third]
+    panel = window.jobs
+    assert panel.items[second].text(1) == "next"
+    assert panel.items[third].text(1) == "waiting (2 in queue)"
+    panel.tree.setCurrentItem(panel.items[third])
+    assert panel.up_button.isEnabled() and not panel.down_button.isEnabled()
+    qtbot.mouseClick(panel.up_button, Qt.MouseButton.LeftButton)
+    assert window.session.worker.waiting() == [third, second]
+    assert [r.id for r in jobs.waiting()] == [third, second]
+    assert panel.items[third].text(1) == "next"
+    # A data check does not wait behind the training: it runs beside it.
+    check = window.session.check_data(corpus)
+    event = wait_job(qtbot, window, check, timeout=30_000)
+    assert isinstance(event, Finished) and event.result.report["used"]
+    assert jobs.get(first).state == "running"
+    view.cancel()
+    assert isinstance(wait_job(qtbot, window, first), Cancelled)
+    # The queue runs on in its new order, and the view follows each training as it starts.
+    assert isinstance(wait_job(qtbot, window, third), Finished)
+    assert isinstance(wait_job(qtbot, window, second), Finished)
+    assert window.ended[third].result.step == 5
+    assert list(window.ended).index(third) < list(window.ended).index(second)
+
+
+def test_a_waiting_job_cancelled_leaves_the_queue_at_once(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20})
+    first = view.train()
+    waiting = view.train()
+    window.session.cancel(waiting)
+    assert isinstance(wait_job(qtbot, window, waiting, timeout=2_000), Cancelled)
+    assert waiting not in [r.id for r in window.session.jobs.waiting()]
+    assert waiting not in window.session.worker.waiting()
+    assert window.session.jobs.get(first).state in ("queued", "running")
+    window.session.cancel(first)
+    wait_job(qtbot, window, first)

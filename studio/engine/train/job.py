@@ -17,7 +17,16 @@ from typing import Any
 from studio.api import DataError, DataReport, Generator, ModelHandle, RunContext, StudioError
 from studio.engine.device import host_memory
 from studio.engine.device.devices import describe_device, free_memory, resolve_device
-from studio.engine.events import CheckpointSaved, Event, Finished, Log, Metric, SampleEvent, Started
+from studio.engine.events import (
+    CheckpointSaved,
+    Event,
+    Finished,
+    Log,
+    Metric,
+    SampleEvent,
+    Started,
+    TrainResult,
+)
 from studio.engine.home import Home
 from studio.engine.jobs import Job, JobCancelled, ProgressClock
 from studio.engine.plugins.exporters import export
@@ -317,18 +326,11 @@ class TrainJob(Job):
 
         final = run.checkpoints_dir / f"step-{step:07d}"
         if not self.main:
-            yield Finished({"run": str(run.path), "checkpoint": str(final), "step": step})
+            yield Finished(TrainResult(run.path, final, None, step))  # rank 0 publishes
             return
         published = publish_model(self.home, ckpt.read_checkpoint(final, verify=False), run.name)
         run.save(status="finished", pid=0, model=str(published.path))
-        yield Finished(
-            {
-                "run": str(run.path),
-                "checkpoint": str(final),
-                "model": str(published.path),
-                "step": step,
-            }
-        )
+        yield Finished(TrainResult(run.path, final, published.path, step))
 
     def _plain_modules(self, trainer: Any) -> Any:
         return self.ranks.unwrapped(trainer) if self.ranks else contextlib.nullcontext()

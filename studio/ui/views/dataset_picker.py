@@ -97,7 +97,7 @@ class DatasetPicker(JobView):
 
     def handle(self, event: Event) -> None:
         if isinstance(event, Finished):
-            self.report = event.result.get("report", {})
+            self.report = event.result.report
             self.report_view.setPlainText(format_report(self.report))
         elif isinstance(event, Failed):
             self.report_view.setPlainText(f"Not usable: {event.message}")

@@ -56,6 +56,7 @@ class TrainView(JobView):
         super().__init__(session, parent)
         self.store = CurveStore()
         self.form: ParamForm | None = None
+        self.waiting_jobs: list[int] = []  # trainings queued here behind the one shown
         self.run_dir: Path | None = None
         self.dataset = DatasetPicker(session)
         self.train_button = QPushButton("Train")
@@ -172,7 +173,9 @@ class TrainView(JobView):
 
     def _update_buttons(self, *_args) -> None:
         idle = self.job_id is None
-        ready = idle and self.form is not None
+        ready = self.form is not None
+        # While a run trains, Train queues the next one on the device.
+        self.train_button.setText("Train" if idle else "Queue training")
         self.train_button.setEnabled(ready)
         self.finetune_button.setEnabled(ready and bool(self.session.model_ref))
         self.cancel_button.setEnabled(not idle)
@@ -201,7 +204,7 @@ class TrainView(JobView):
 
     def train(self, *, fine_tune: bool = False) -> int | None:
         data = self.dataset.value()
-        if self.form is None or self.job_id is not None:
+        if self.form is None:
             return None
         if data is None:
             self.eta.setText("Choose a dataset first")
@@ -213,15 +216,29 @@ class TrainView(JobView):
             self.form.reveal_errors()
             self.eta.setText("Fix the parameters marked in red")
             return None
-        self._reset()
         processes = self.gpus if self.gpus > 1 and self.all_gpus.isChecked() else 1
         job_id = self.session.train(data, params, fine_tune=fine_tune, processes=processes)
-        self.follow(job_id)
+        if self.job_id is not None:
+            self.waiting_jobs.append(job_id)
+            self.eta.setText(f"{len(self.waiting_jobs)} more queued")
+        else:
+            self._reset()
+            self.follow(job_id)
         return job_id
 
     def _show_gpus(self, info: dict) -> None:
         self.gpus = int(info.get("gpus") or 0)
         self.all_gpus.setVisible(self.gpus > 1)
+
+    def _follow_next(self) -> None:
+        """The next of this view's queued trainings, in the device queue's current order."""
+        queued = [r.id for r in self.session.jobs if r.id in self.waiting_jobs and not r.ended]
+        order = [r.id for r in self.session.jobs.waiting()]
+        queued.sort(key=lambda i: order.index(i) if i in order else -1)  # a started one first
+        self.waiting_jobs = queued
+        if queued:
+            self._reset()
+            self.follow(self.waiting_jobs.pop(0))
 
     def fine_tune(self) -> int | None:
         return self.train(fine_tune=True)
@@ -278,11 +295,12 @@ class TrainView(JobView):
     def ended(self, event: Event) -> None:
         self.curves.force_redraw()  # the last points, now, not at the next tick
         if isinstance(event, Finished):
-            self.eta.setText(f"Finished at step {event.result.get('step')}")
+            self.eta.setText(f"Finished at step {event.result.step}")
         elif isinstance(event, Cancelled):
             self.eta.setText(f"Cancelled at step {event.step} — Resume continues it")
         elif isinstance(event, Failed):
             self.eta.setText("Failed")
+        self._follow_next()
 
     def job_state_changed(self, running: bool) -> None:
         self._update_buttons()
