@@ -208,7 +208,8 @@ class GPTGenerator(Generator):
         if model is not None:
             shape = "/".join(str(model.config[k]) for k in ("n_layer", "n_head", "n_embd"))
             report.note(
-                f"fine-tuning keeps the checkpoint's shape (layers/heads/width {shape}, "
+                # Said the same for a resume and a fine-tune: both continue this checkpoint.
+                f"the checkpoint's shape is kept (layers/heads/width {shape}, "
                 f"context {block_size}); size parameters are ignored"
             )
         report.stats.update(

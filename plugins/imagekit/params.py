@@ -104,9 +104,7 @@ def load_pictures(
     """The user's pictures for a model with ``config``; fine-tuning keeps the model's fit."""
     if fine_tuning:
         params = {**params, **{key: config[key] for key in DATA_KEYS}}
-        report.note(
-            f"fine-tuning keeps the model's {config['resolution']} px {config['colour']} images"
-        )
+        report.note(f"the model's {config['resolution']} px {config['colour']} images are kept")
     return load_folder(source, config, params, report)
 
 

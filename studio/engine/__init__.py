@@ -50,7 +50,14 @@ from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
 from studio.engine.store.library import describe_import, list_models
-from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
+from studio.engine.store.runs import (
+    Run,
+    find_run,
+    interrupted_runs,
+    list_runs,
+    read_metrics,
+    resume_problem,
+)
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
 
@@ -93,6 +100,7 @@ __all__ = [
     "describe_failure",
     "describe_import",
     "find_run",
+    "interrupted_runs",
     "list_models",
     "list_runs",
     "load_plugins",
@@ -102,6 +110,7 @@ __all__ = [
     "read_json",
     "read_metrics",
     "resolve_device",
+    "resume_problem",
     "safe_mode_requested",
     "should_isolate",
     "start_plugins",

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine import interrupted_runs
+
 from .models.history import PromptHistory
 from .session import Session
 from .views.create_image import ImageCreateView
@@ -28,6 +30,7 @@ from .views.jobs_panel import JobsPanel
 from .views.model_import import ModelImport
 from .views.model_picker import ModelPicker
 from .views.plugins_dialog import PluginsDialog
+from .views.resume_banner import ResumeBanner
 from .views.runs_view import RunsView
 from .views.settings_dialog import LIBRARY_KEY, SettingsDialog
 from .views.status import StatusBar
@@ -99,7 +102,17 @@ class MainWindow(QMainWindow):
             TABS, (self.create_view, self.train_view, self.runs_view), strict=True
         ):
             self.tabs.addTab(view, title)
-        self.setCentralWidget(self.tabs)
+        self.banner = ResumeBanner()
+        self.banner.resume_requested.connect(self.resume_run)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        # A run whose process ended without saying so (a crash, kill -9): offered at once.
+        self.banner.offer(interrupted_runs(session.home.runs))
         self.runs_view.resume_requested.connect(self.resume_run)
         self.train_view.run_started.connect(self.runs_view.refresh)
 

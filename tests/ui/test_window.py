@@ -285,3 +285,62 @@ def test_a_waiting_job_cancelled_leaves_the_queue_at_once(qtbot, window, corpus:
     assert window.session.jobs.get(first).state in ("queued", "running")
     window.session.cancel(first)
     wait_job(qtbot, window, first)
+
+
+def test_an_interrupted_run_is_offered_at_start_and_resumes(qtbot, window, corpus, home) -> None:
+    """A run whose process died (kill -9: run.json still says running) is offered on start."""
+    from studio.engine.settings import Settings
+    from studio.engine.store.runs import find_run as find
+    from studio.ui.app import build_window
+
+    assert window.banner.isHidden()  # nothing interrupted yet
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 30, "checkpoint_every": 10})
+    assert isinstance(wait_job(qtbot, window, view.train()), Finished)
+    run = find(home.runs, str(view.run_dir))
+    run.save(status="running", pid=2**22 + 12345, step=20)  # as a killed process leaves it
+    (run.checkpoints_dir / "step-0000030").rename(run.path / "gone")  # died before step 30
+    again = build_window(home, Settings.load(home.settings_file))
+    qtbot.addWidget(again)
+    ended: dict = {}
+    again.session.job_ended.connect(ended.__setitem__)
+    try:
+        again.show()
+        qtbot.waitExposed(again)
+        assert again.banner.isVisible()
+        assert run.name in again.banner.label.text() and "step 20" in again.banner.label.text()
+        qtbot.mouseClick(again.banner.resume_button, Qt.MouseButton.LeftButton)
+        assert again.banner.isHidden()
+        assert again.tabs.currentWidget() is again.train_view
+        job = again.train_view.job_id
+        qtbot.waitUntil(lambda: job in ended, timeout=60_000)
+        assert isinstance(ended[job], Finished) and ended[job].result.step == 30
+    finally:
+        again.session.shutdown()
+
+
+def test_resume_is_only_offered_with_a_checkpoint_and_says_why(qtbot, window, corpus) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20, "checkpoint_every": 1000,
+                          "checkpoint_minutes": 0})  # fmt: skip
+    job = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    run = find_run(window.session.home.runs, str(view.run_dir))
+    window.session.cancel(job)
+    wait_job(qtbot, window, job)
+    assert view.resume_button.isEnabled()  # cancelling saved a checkpoint
+    for checkpoint in run.checkpoints_dir.iterdir():
+        checkpoint.rename(run.path / checkpoint.name)  # as if none had been written
+    view._update_buttons()
+    assert not view.resume_button.isEnabled()
+    assert "nothing to resume" in view.resume_button.toolTip()
+    runs = window.runs_view
+    window.tabs.setCurrentWidget(runs)
+    runs.refresh()
+    runs.select(run.name)
+    assert not runs.resume_button.isEnabled()
+    assert "nothing to resume" in runs.resume_button.toolTip()

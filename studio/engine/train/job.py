@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,11 @@ class TrainJob(Job):
         metrics = MetricsLog(run.metrics_file) if self.main else _NoMetrics()
         stop = False  # every rank agreed to stop (a cancel on any of them)
         last_saved = step if resuming else -1
+        # Checkpoints by time as well as steps: whichever comes first.
+        # Ranks of a distributed run save together, so only step counts (which they share, where
+        # their clocks do not) decide there.
+        minutes = params["checkpoint_minutes"] if not self.ranks else 0
+        saved_at = time.monotonic()
         in_step = False
         try:
             yield clock.progress(step)
@@ -306,9 +312,15 @@ class TrainJob(Job):
                     with self._plain_modules(trainer), evaluating(model.module):
                         samples = self._preview_samples(torch, trainer, step)
                     yield from self._previews(generator, samples, run, step)
-                if step % params["checkpoint_every"] == 0 or step == total:
-                    yield from save("scheduled" if step < total else "final")
-                    last_saved = step
+                if step == total:
+                    yield from save("final")
+                elif step % params["checkpoint_every"] == 0:
+                    yield from save("scheduled")
+                elif minutes and time.monotonic() - saved_at >= minutes * 60:
+                    yield from save("timed")
+                else:
+                    continue
+                last_saved, saved_at = step, time.monotonic()
         except JobCancelled:
             if step > last_saved and not in_step:
                 yield from save("cancelled")

@@ -24,6 +24,16 @@ LOOP_PARAMS = Schema(
             advanced=True,
         ),
         Param(
+            "checkpoint_minutes",
+            "float",
+            5.0,
+            "also save a checkpoint when this many minutes passed since the last (0: steps only),"
+            " so a crash costs minutes, not the run",
+            minimum=0.0,
+            maximum=1440.0,
+            advanced=True,
+        ),
+        Param(
             "preview_every",
             "int",
             200,

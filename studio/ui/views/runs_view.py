@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import list_runs, read_metrics
+from studio.engine import list_runs, read_metrics, resume_problem
 
 from ..models.curves import CurveStore
 from ..session import Session
@@ -147,7 +147,13 @@ class RunsView(QWidget):
             f"{run.name}: {run.status}, step {run.info.get('step', 0)}; data {run.info.get('data')}"
             + (f" ({skipped} file(s) skipped)" if skipped else "")
         )
-        self.resume_button.setEnabled(run.status in ("cancelled", "interrupted", "failed"))
+        problem = resume_problem(run)
+        self.resume_button.setEnabled(problem is None)
+        self.resume_button.setToolTip(
+            "Continue this run from its newest checkpoint"
+            if problem is None
+            else f"Cannot resume: {problem}"
+        )
 
     def _resume(self) -> None:
         path = self.selected_path()

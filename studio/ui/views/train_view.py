@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api import ImageSample, ParamError, TextChunk
+from studio.api import ImageSample, ParamError, StudioError, TextChunk
 from studio.engine import (
     Cancelled,
     CheckpointSaved,
@@ -36,6 +36,7 @@ from studio.engine import (
     find_run,
     newest_valid,
     read_metrics,
+    resume_problem,
     training_schema,
 )
 
@@ -179,17 +180,20 @@ class TrainView(JobView):
         self.train_button.setEnabled(ready)
         self.finetune_button.setEnabled(ready and bool(self.session.model_ref))
         self.cancel_button.setEnabled(not idle)
-        resumable = False
-        if idle and self.run_dir is not None:
+        problem = "no run yet"
+        if not idle:
+            problem = "a run is training"
+        elif self.run_dir is not None:
             try:
-                resumable = find_run(self.session.home.runs, str(self.run_dir)).status in (
-                    "cancelled",
-                    "interrupted",
-                    "failed",
-                )
-            except Exception:
-                resumable = False
-        self.resume_button.setEnabled(resumable)
+                problem = resume_problem(find_run(self.session.home.runs, str(self.run_dir)))
+            except StudioError as error:
+                problem = str(error)
+        self.resume_button.setEnabled(problem is None)
+        self.resume_button.setToolTip(
+            "Continue the last cancelled or interrupted run from its newest checkpoint"
+            if problem is None
+            else f"Cannot resume: {problem}"
+        )
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -247,8 +251,16 @@ class TrainView(JobView):
         """Continue a run; the curves start with what it logged up to its last checkpoint."""
         if self.job_id is not None:
             return None
-        self._reset()
         record = find_run(self.session.home.runs, run)
+        # The form shows the run being resumed: its generator and the parameters it runs with.
+        generator_id = record.info.get("generator", "")
+        if generator_id in self.session.host.generators:
+            self.session.set_generator(generator_id)
+            if self.form is not None:
+                self.form.set_values(record.info.get("params", {}))
+        if record.info.get("data"):
+            self.dataset.path.setText(str(record.info["data"]))
+        self._reset()
         start = newest_valid(record.checkpoints_dir)
         last = start.step if start else 0
         self.store.extend(
