@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from support.entrypoints import studio_command
@@ -35,7 +36,7 @@ def test_a_checkpoint_is_saved_when_its_minutes_have_passed(host, home, corpus: 
     assert reasons.count("timed") >= 1 and reasons[-1] == "final", reasons
     # The clock restarts at every save: timed saves are at least the interval apart.
     times = [at for reason, at in saved if reason == "timed"]
-    assert all(later - earlier >= 0.24 for earlier, later in zip(times, times[1:], strict=False))
+    assert all(later - earlier >= 0.24 for earlier, later in pairwise(times))
 
 
 def test_minutes_zero_saves_by_steps_only(host, home, corpus: Path) -> None:
