@@ -53,12 +53,11 @@ def test_the_status_bar_reads_the_device_job_and_its_queue(qtbot, window, corpus
     assert not window.statusBar().safe_mode.isVisible()
 
 
-def test_safe_mode_is_shown_while_it_is_on(qtbot, plugin_site, home, monkeypatch) -> None:
+def test_safe_mode_is_shown_while_it_is_on(qtbot, plugin_site, home) -> None:
     from studio.engine.settings import Settings
     from studio.ui.app import build_window
 
-    monkeypatch.setenv("STUDIO_SAFE_MODE", "1")
-    main = build_window(home, Settings.load(home.settings_file))
+    main = build_window(home, Settings.load(home.settings_file), safe_mode=True)
     qtbot.addWidget(main)
     try:
         main.show()
