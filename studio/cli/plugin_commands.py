@@ -27,14 +27,14 @@ def add_subcommands(plugin_sub: argparse._SubParsersAction) -> None:
         help="a folder of wheels for the plugin's dependencies (repeatable; offline)",
     )
     install.add_argument("--dry-run", action="store_true", help="resolve and report only")
-    install.add_argument("--json", action="store_true")
+    install.add_argument("--json", action="store_true", help="print the result as JSON")
 
     uninstall = plugin_sub.add_parser("uninstall", help="remove a plugin Studio installed")
     uninstall.add_argument("name", help="plugin or distribution name")
 
     plugin_sub.add_parser("rollback", help="undo the last plugin change")
     listing = plugin_sub.add_parser("snapshots", help="list plugin snapshots, newest first")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print as JSON")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -50,6 +50,13 @@ from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
 from studio.engine.store.library import describe_import, list_models
+from studio.engine.store.manage import (
+    export_metrics,
+    metrics_csv,
+    remove_model,
+    remove_run,
+    rename_model,
+)
 from studio.engine.store.runs import (
     Run,
     find_run,
@@ -99,16 +106,21 @@ __all__ = [
     "describe_device",
     "describe_failure",
     "describe_import",
+    "export_metrics",
     "find_run",
     "interrupted_runs",
     "list_models",
     "list_runs",
     "load_plugins",
+    "metrics_csv",
     "newest_valid",
     "open_session",
     "prewarm",
     "read_json",
     "read_metrics",
+    "remove_model",
+    "remove_run",
+    "rename_model",
     "resolve_device",
     "resume_problem",
     "safe_mode_requested",
