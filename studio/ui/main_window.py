@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.generators, 1)
         side_layout.addWidget(QLabel("Model"))
         side_layout.addWidget(self.models)
+        side_layout.addWidget(self.models.hint)
         self.side_dock = self._dock(
             "Generators", side, Qt.DockWidgetArea.LeftDockWidgetArea, "generatorsDock"
         )

@@ -36,7 +36,7 @@ from .coalesce import INTERVAL, TRAINING_INTERVAL, EventBuffer
 
 DEVICE_REPORT_S = 2.0  # how often a running job refreshes the status bar's memory figure
 # The worker runs this much "nicer" than the window (Linux niceness; 0-19, higher yields more).
-WORKER_NICENESS = 5
+WORKER_NICENESS = 0
 
 
 def lower_own_priority() -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import ParamError, TextChunk
-from studio.engine import Event, Finished, SampleEvent
+from studio.engine import Cancelled, Event, Finished, SampleEvent
 
 from ..models.history import HistoryEntry, PromptHistory
 from ..session import Session
@@ -160,7 +160,8 @@ class TextCreateView(JobView):
         self.output.setTextCursor(cursor)
 
     def ended(self, event: Event) -> None:
-        if isinstance(event, Finished) and self._texts:
+        # Stopped text is kept too: what was written before Stop is the user's to keep.
+        if isinstance(event, (Finished, Cancelled)) and self._texts:
             self.history.add(
                 HistoryEntry(
                     generator=self.session.generator_id,
@@ -196,6 +197,9 @@ class TextCreateView(JobView):
             self.seed.setValue(entry.seed)
         if self.form is not None:
             self.form.set_values(entry.params)
+        if entry.model != self.session.model_ref:
+            # The model that wrote it, so Generate makes the same text again.
+            self.session.set_model(entry.model)
 
 
 def _one_line(text: str) -> str:
