@@ -226,16 +226,23 @@ class MainWindow(QMainWindow):
         model = self.qsettings.value("model", "")
         if model:
             self.models.choose(str(model))
-        data = self.qsettings.value("dataset", "")
-        if data:
-            self.train_view.dataset.path.setText(str(data))
+        picker = self.train_view.dataset
+        self.qsettings.beginGroup("datasets")  # one folder per kind of generator
+        picker.paths = {key: str(self.qsettings.value(key, "")) for key in self.qsettings.childKeys()}
+        self.qsettings.endGroup()
+        picker.path.setText(picker.paths.get(picker.modality, ""))
 
     def save_layout(self) -> None:
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("state", self.saveState())
         self.qsettings.setValue("tab", self.tabs.currentIndex())
         self.qsettings.setValue("model", self.session.model_ref)
-        self.qsettings.setValue("dataset", self.train_view.dataset.path.text())
+        picker = self.train_view.dataset
+        self.qsettings.beginGroup("datasets")
+        for modality, path in {**picker.paths, picker.modality: picker.path.text()}.items():
+            if modality:
+                self.qsettings.setValue(modality, path)
+        self.qsettings.endGroup()
         self.qsettings.sync()
         self.session.settings.save()
 

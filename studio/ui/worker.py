@@ -230,7 +230,10 @@ class GpuWorker(QThread):
                 return
             job_id, job = item
             try:
-                self._drive(job_id, job)
+                if job.cancel_token.cancelled:  # cancelled while it waited its turn
+                    self._emit(job_id, Cancelled())
+                else:
+                    self._drive(job_id, job)
             finally:
                 with self._lock:
                     self._jobs.pop(job_id, None)

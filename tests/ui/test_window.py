@@ -344,3 +344,32 @@ def test_resume_is_only_offered_with_a_checkpoint_and_says_why(qtbot, window, co
     runs.select(run.name)
     assert not runs.resume_button.isEnabled()
     assert "nothing to resume" in runs.resume_button.toolTip()
+
+
+def test_each_kind_of_generator_keeps_its_own_dataset(qtbot, window, corpus, tmp_path) -> None:
+    from PIL import Image
+
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    picker = window.train_view.dataset
+    window.session.set_generator("tinychar")
+    picker.set_path(corpus)
+    qtbot.waitUntil(lambda: picker.report is not None, timeout=30_000)
+    window.session.set_generator("tinypix")
+    assert picker.path.text() == ""  # a text file is not offered to an image generator
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    Image.new("RGB", (16, 16), "red").save(pictures / "red.png")
+    picker.path.setText(str(empty))
+    first = picker.check()
+    picker.path.setText(str(pictures))
+    second = picker.check()  # a newer check replaces the one in flight
+    assert picker.job_id == second
+    wait_job(qtbot, window, first)
+    wait_job(qtbot, window, second)
+    # Only the newest check speaks: the empty folder's failure does not overwrite it.
+    assert picker.report_view.toPlainText().startswith("1 file(s) used")
+    window.session.set_generator("tinychar")
+    assert picker.path.text() == str(corpus)
+    window.session.set_generator("tinypix")
+    assert picker.path.text() == str(pictures)

@@ -71,7 +71,10 @@ class DatasetPicker(JobView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(box)
-        session.generator_changed.connect(self.check)
+        # Text and pictures live in different folders: each kind of generator keeps its own.
+        self.paths: dict[str, str] = {}
+        self.modality = ""
+        session.generator_changed.connect(self._on_generator)
 
     def value(self) -> Path | None:
         text = self.path.text().strip()
@@ -81,9 +84,23 @@ class DatasetPicker(JobView):
         self.path.setText(str(path))
         self.check()
 
+    def _on_generator(self, *_args) -> None:
+        generator = self.session.generator
+        modality = generator.modality if generator is not None else ""
+        if modality != self.modality:
+            self.paths[self.modality] = self.path.text()
+            self.modality = modality
+            self.path.setText(self.paths.get(modality, ""))
+            self.report_view.clear()
+        self.check()
+
     def check(self, *_args) -> int | None:
         path = self.value()
         self.report = None
+        if self.job_id is not None:
+            # A newer path replaces the check in flight: checks never pile up.
+            self.session.cancel(self.job_id)
+            self.job_id = None
         if path is None or not self.session.generator_id:
             return None
         self.path_changed.emit(str(path))
