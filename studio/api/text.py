@@ -52,7 +52,9 @@ def read_corpus(source: Path, encoding: str, report: DataReport) -> str:
             report.skip(
                 file,
                 f"not {encoding} text: byte 0x{bad} at byte offset {error.start} "
-                "(name its encoding with --set encoding=..., e.g. cp1252 or latin-1)",
+                # Read in the window and on the command line alike: name the parameter, both ways.
+                "(set the Encoding parameter to the file's encoding, e.g. cp1252 or latin-1; "
+                "on the command line: --set encoding=cp1252)",
             )
             continue
         if not text.strip():

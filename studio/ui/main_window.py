@@ -178,10 +178,32 @@ class MainWindow(QMainWindow):
         return self.create_view.generate()
 
     def cancel(self) -> None:
+        """Escape: stops a generation at once; a training only after the user says so."""
         if self.tabs.currentWidget() is self.train_view:
-            self.train_view.cancel()
+            if self.train_view.job_id is not None and self.confirm_stop_training("Cancel"):
+                self.train_view.cancel()
         else:
             self.create_view.cancel()
+
+    def training(self):
+        """The training that runs on the device now, if any (from the session's job table)."""
+        return next((r for r in self.session.jobs.running() if r.kind == "train"), None)
+
+    def confirm_stop_training(self, verb: str) -> bool:
+        """Ask before a keystroke ends a training run (it saves a checkpoint and can resume)."""
+        record = self.training()
+        if record is None:
+            return True
+        at = f" (step {record.done} of {record.total})" if record.total else ""
+        answer = QMessageBox.question(
+            self,
+            f"{verb} the training?",
+            f"{record.title} is running{at}. {verb} it now? A checkpoint is saved first, "
+            "so you can resume it later from Runs.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def resume_run(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.train_view)
@@ -228,7 +250,9 @@ class MainWindow(QMainWindow):
             self.models.choose(str(model))
         picker = self.train_view.dataset
         self.qsettings.beginGroup("datasets")  # one folder per kind of generator
-        picker.paths = {key: str(self.qsettings.value(key, "")) for key in self.qsettings.childKeys()}
+        picker.paths = {
+            key: str(self.qsettings.value(key, "")) for key in self.qsettings.childKeys()
+        }
         self.qsettings.endGroup()
         picker.path.setText(picker.paths.get(picker.modality, ""))
 
@@ -247,7 +271,11 @@ class MainWindow(QMainWindow):
         self.session.settings.save()
 
     def closeEvent(self, event) -> None:
-        """Closing mid-training cancels the job, which saves a checkpoint: reopen and Resume."""
+        """Closing mid-training asks first, then cancels the job, which saves a checkpoint:
+        reopen and Resume."""
+        if not self.confirm_stop_training("Quit Studio and stop"):
+            event.ignore()
+            return
         self.save_layout()
         if self.session.worker.busy:
             self.statusBar().showMessage("Saving a checkpoint before closing…")

@@ -14,7 +14,8 @@ def window(qtbot, plugin_site: Path, home) -> Iterator:
     from studio.ui.app import build_window
 
     main = build_window(home, Settings.load(home.settings_file))
-    qtbot.addWidget(main)
+    # Not qtbot.addWidget: pytest-qt closes its widgets before this fixture's teardown, and
+    # closing mid-training asks the user first (a test that failed mid-run would hang on it).
     # Every job's terminal event, recorded from the first one (session lives in the GUI thread).
     main.ended = {}
     main.session.job_ended.connect(main.ended.__setitem__)
@@ -22,3 +23,5 @@ def window(qtbot, plugin_site: Path, home) -> Iterator:
     qtbot.waitExposed(main)
     yield main
     main.session.shutdown()
+    main.close()
+    main.deleteLater()

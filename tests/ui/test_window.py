@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from ui_support import wait_job
+from PySide6.QtWidgets import QMessageBox
+from ui_support import answer_next_question, wait_job
 
 from studio.engine.events import Cancelled, Finished
 from studio.engine.store.runs import find_run, read_metrics
@@ -193,7 +194,9 @@ def test_close_mid_training_then_reopen_and_resume(qtbot, window, corpus: Path, 
     view.train()
     qtbot.waitUntil(lambda: view.progress.value() >= 5, timeout=30_000)
     run_dir = view.run_dir
-    window.close()  # cancels the job, which saves a checkpoint
+    asked = answer_next_question(QMessageBox.StandardButton.Yes)
+    window.close()  # asks, then cancels the job, which saves a checkpoint
+    assert asked and "is running" in asked[0]
     run = find_run(home.runs, str(run_dir))
     assert run.status == "cancelled" and run.info["step"] >= 5
 
@@ -373,3 +376,27 @@ def test_each_kind_of_generator_keeps_its_own_dataset(qtbot, window, corpus, tmp
     assert picker.path.text() == str(corpus)
     window.session.set_generator("tinypix")
     assert picker.path.text() == str(pictures)
+
+
+def test_escape_and_quit_ask_before_ending_a_training(qtbot, window, corpus) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    window.tabs.setCurrentWidget(view)
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20})
+    job = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    asked = answer_next_question(QMessageBox.StandardButton.No)
+    window.cancel_action.trigger()  # Escape
+    assert asked and "step" in asked[0]
+    asked = answer_next_question(QMessageBox.StandardButton.No)
+    window.close()  # Ctrl+Q
+    assert asked and window.isVisible()
+    assert window.session.jobs.get(job).state == "running"
+    answer_next_question(QMessageBox.StandardButton.Yes)
+    window.cancel_action.trigger()
+    event = wait_job(qtbot, window, job)
+    assert isinstance(event, Cancelled)
+    # The bar says how it ended, and no time is left on it.
+    assert view.progress.format().startswith("Cancelled at step")
+    assert "left" not in view.progress.text()

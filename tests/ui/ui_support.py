@@ -19,3 +19,23 @@ def shown_curves(qtbot, width: int = 800, height: int = 400):
     view.show()
     qtbot.waitExposed(view)
     return view
+
+
+def answer_next_question(button) -> list[str]:
+    """Click ``button`` (a QMessageBox.StandardButton) on the next modal question once it shows;
+    the returned list receives the question's text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(20, click)
+    return seen

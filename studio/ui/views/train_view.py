@@ -306,11 +306,15 @@ class TrainView(JobView):
 
     def ended(self, event: Event) -> None:
         self.curves.force_redraw()  # the last points, now, not at the next tick
+        # The bar says how it ended, in full (it is wide); no time left is shown once it stops.
         if isinstance(event, Finished):
-            self.eta.setText(f"Finished at step {event.result.step}")
+            self.progress.setFormat("Finished at step %v of %m")
+            self.eta.setText("Finished")
         elif isinstance(event, Cancelled):
-            self.eta.setText(f"Cancelled at step {event.step} — Resume continues it")
+            self.progress.setFormat("Cancelled at step %v of %m: Resume continues it")
+            self.eta.setText("Cancelled")
         elif isinstance(event, Failed):
+            self.progress.setFormat("Failed at step %v of %m")
             self.eta.setText("Failed")
         self._follow_next()
 
