@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
     def confirm_stop_training(self, verb: str) -> bool:
         """Ask before a keystroke ends a training run (it saves a checkpoint and can resume)."""
         record = self.training()
-        if record is None:
+        if record is None or not self.session.worker.busy:  # busy: not yet ended on the worker
             return True
         at = f" (step {record.done} of {record.total})" if record.total else ""
         answer = QMessageBox.question(

@@ -400,3 +400,23 @@ def test_escape_and_quit_ask_before_ending_a_training(qtbot, window, corpus) -> 
     # The bar says how it ended, and no time is left on it.
     assert view.progress.format().startswith("Cancelled at step")
     assert "left" not in view.progress.text()
+
+
+def test_the_run_that_is_training_is_in_runs(qtbot, window, corpus) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20})
+    job = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    runs = window.runs_view
+    window.tabs.setCurrentWidget(runs)
+    name = view.run_dir.name
+    assert name in runs.run_names()
+    row = runs.run_names().index(name)
+    assert runs.table.item(row, 2).text() == "running"
+    # Its step moves on while the view is open.
+    first = runs.table.item(row, 3).text()
+    qtbot.waitUntil(lambda: runs.table.item(row, 3).text() != first, timeout=10_000)
+    window.session.cancel(job)
+    wait_job(qtbot, window, job)

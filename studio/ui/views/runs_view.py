@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +23,7 @@ from .curves import CurvesView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
 PATH_ROLE = Qt.ItemDataRole.UserRole
+LIVE_MS = 2000
 
 
 class RunsView(QWidget):
@@ -72,6 +73,11 @@ class RunsView(QWidget):
         layout.addWidget(splitter)
         self.runs = []
         self._stale = True
+        # While the view is on screen and a run is training (here or from the command line),
+        # its row follows it: re-read every few seconds, never while the view is hidden.
+        self.live = QTimer(self)
+        self.live.setInterval(LIVE_MS)
+        self.live.timeout.connect(self._follow_running)
         session.library_changed.connect(self.refresh)
         self.refresh()
 
@@ -88,7 +94,20 @@ class RunsView(QWidget):
     def showEvent(self, event) -> None:
         if self._stale:
             self._reload()
+        self.live.start()
         super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        self.live.stop()
+        super().hideEvent(event)
+
+    def _follow_running(self) -> None:
+        if any(run.status == "running" for run in self.runs) or self._new_runs():
+            self._reload()
+
+    def _new_runs(self) -> bool:
+        runs = self.session.home.runs
+        return runs.is_dir() and sum(1 for _ in runs.iterdir()) != len(self.runs)
 
     def _fresh(self) -> None:
         if self._stale:
