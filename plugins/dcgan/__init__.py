@@ -72,6 +72,11 @@ class DCGAN(Generator):
             ]
         )
         + ANIMATION_PARAMS
+    ).with_labels(
+        {
+            "to_seed": "End seed",
+            "path": "Interpolation path",
+        }
     )
     train_params = (
         Schema(
@@ -127,6 +132,19 @@ class DCGAN(Generator):
             ]
         )
         + DATA_PARAMS
+    ).with_labels(
+        {
+            "resolution": "Resolution (px)",
+            "latent": "Noise dimensions",
+            "g_width": "Generator width",
+            "d_width": "Discriminator width",
+            "lr": "Learning rate",
+            "beta1": "Adam beta1",
+            "beta2": "Adam beta2",
+            "loss": "Loss",
+            "preview_count": "Preview images",
+            "channels_last": "Channels-last layout",
+        }
     )
     loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
 

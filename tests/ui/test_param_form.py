@@ -141,3 +141,29 @@ def test_the_mouse_wheel_leaves_an_unfocused_field_alone(qtbot) -> None:
     qtbot.waitUntil(combo.hasFocus)
     wheel(combo)
     assert combo.currentText() == "base"  # clicked into, the wheel works as usual
+
+
+def test_fields_that_do_not_apply_are_hidden(qtbot, host) -> None:
+    from studio.engine import training_schema
+
+    form = ParamForm(training_schema(host.generator("vae")))
+    qtbot.addWidget(form)
+    form.show()
+    assert form.editors["architecture"].currentText() == "conv"
+    assert not form.editors["hidden"].isVisible() and form.editors["width"].isVisible()
+    form.editors["architecture"].setCurrentText("mlp")
+    assert form.editors["hidden"].isVisible() and not form.editors["width"].isVisible()
+    assert not form.shown("width") and form.shown("hidden")
+    assert form.values()["hidden"] == 400  # hidden fields still pass their values
+
+
+def test_every_built_in_parameter_has_a_label_for_people(host) -> None:
+    from studio.engine import training_schema
+
+    for generator_id in ("gpt", "dcgan", "vae"):
+        generator = host.generator(generator_id)
+        for schema in (generator.generate_params, training_schema(generator)):
+            unlabelled = [p.name for p in schema if not p.label]
+            assert unlabelled == [], (generator_id, unlabelled)
+    assert training_schema(host.generator("gpt"))["lr"].title == "Learning rate"
+    assert training_schema(host.generator("gpt"))["n_embd"].title == "Embedding width"

@@ -58,6 +58,18 @@ LOOP_PARAMS = Schema(
             advanced=True,
         ),
     ]
+).with_labels(
+    {
+        "steps": "Steps",
+        "batch_size": "Batch size",
+        "seed": "Seed",
+        "device": "Device",
+        "checkpoint_every": "Checkpoint every (steps)",
+        "checkpoint_minutes": "Checkpoint every (minutes)",
+        "preview_every": "Previews every (steps)",
+        "eval_every": "Validation every (steps)",
+        "keep_checkpoints": "Checkpoints kept",
+    }
 )
 
 

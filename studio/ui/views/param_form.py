@@ -49,6 +49,7 @@ class ParamForm(QWidget):
         self.schema = schema
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
+        self.rows: dict[str, QFormLayout] = {}
         self.found: dict[str, str] = {}
         self.advanced_toggle: QToolButton | None = None
         layout = QVBoxLayout(self)
@@ -65,6 +66,7 @@ class ParamForm(QWidget):
             (advanced if param.advanced else basic).addRow(label, editor)
             self.editors[param.name] = editor
             self.labels[param.name] = label
+            self.rows[param.name] = advanced if param.advanced else basic
         layout.addLayout(basic)
         if advanced.rowCount():
             # A disclosure, closed by default: most users never need these.
@@ -92,6 +94,7 @@ class ParamForm(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 2)
         layout.addWidget(self.summary)
+        self._show_relevant()
 
     def _editor(self, param: Param) -> QWidget:
         kind = param.kind
@@ -137,7 +140,25 @@ class ParamForm(QWidget):
 
     def _changed(self, *args: Any) -> None:
         self.errors()
+        self._show_relevant()
         self.changed.emit()
+
+    def _show_relevant(self) -> None:
+        """Hide the fields that do not apply to what is chosen (the MLP's width for a conv)."""
+        if not any(self.schema[name].only_when for name in self.editors):
+            return
+        raw = self.raw()
+        for name, editor in self.editors.items():
+            when = self.schema[name].only_when
+            if when is None or when[0] not in raw:
+                continue
+            shown = str(raw[when[0]]) in {str(value) for value in when[1]}
+            self.rows[name].setRowVisible(editor, shown)
+
+    def shown(self, name: str) -> bool:
+        """Whether the field applies now (it may still sit in the closed Advanced group)."""
+        when = self.schema[name].only_when
+        return when is None or str(self.raw().get(when[0])) in {str(v) for v in when[1]}
 
     # -- values ---------------------------------------------------------------------------------
 
