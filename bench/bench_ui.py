@@ -271,15 +271,17 @@ def main() -> int:
     # Another program at full speed on one core (a compile, a browser tab): the window and the
     # headless run compete with it alike.
     competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.load else None
-    for index in range(args.rounds):
-        # Every other round the window goes first: each kind of run follows each other kind as
-        # often, so what one run leaves behind (a process just exited) does not favour a side.
-        order = KINDS if index % 2 == 0 else KINDS[1:] + KINDS[:1]
-        done = {kind: runs[kind](index) for kind in order}
-        rows += [(kind, done[kind]) for kind in KINDS]
-    if competitor is not None:
-        competitor.kill()
-        competitor.wait()
+    try:
+        for index in range(args.rounds):
+            # Every other round the window goes first: each kind of run follows each other kind
+            # as often, so what one run leaves behind (a process just exited) favours no side.
+            order = KINDS if index % 2 == 0 else KINDS[1:] + KINDS[:1]
+            done = {kind: runs[kind](index) for kind in order}
+            rows += [(kind, done[kind]) for kind in KINDS]
+    finally:
+        if competitor is not None:  # never left spinning, whatever happened
+            competitor.kill()
+            competitor.wait()
     window.close()
     head, win, probed = (runs_of(rows, kind) for kind in KINDS)
     result = {
