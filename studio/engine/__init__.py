@@ -49,6 +49,7 @@ from studio.engine.session import Session, open_session, safe_mode_requested, st
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
+from studio.engine.store.exports import recent_samples
 from studio.engine.store.library import describe_import, list_models
 from studio.engine.store.manage import (
     export_metrics,
@@ -118,6 +119,7 @@ __all__ = [
     "prewarm",
     "read_json",
     "read_metrics",
+    "recent_samples",
     "remove_model",
     "remove_run",
     "rename_model",
