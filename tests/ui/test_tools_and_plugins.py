@@ -69,7 +69,10 @@ def test_walk_and_variations_follow_the_declared_modes(qtbot, mode_window) -> No
     view.count.setValue(3)
     assert isinstance(wait_job(qtbot, window, view.variations(first.path)), Finished)
     variations = view.gallery.entries()[7:]
-    assert [e.label for e in variations] == ["variation 0", "variation 1", "variation 2"]
+    # Labelled by the seed that remakes each, then what the plugin calls it.
+    assert [e.label for e in variations] == [
+        f"seed {e.seed} · variation {i}" for i, e in enumerate(variations)
+    ]
     assert variations[0].request["mode"] == "variations"
 
 

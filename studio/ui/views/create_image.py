@@ -275,9 +275,12 @@ class ImageCreateView(JobView):
                 return
             png = next((p for p in event.paths if p.suffix == ".png"), None)
             animated = next((p for p in event.paths if p.suffix in (".gif", ".webp")), None)
-            # Each image by the seed that remakes it; what it came from (an input's name) after.
+            # Each image by the seed that remakes it, what it came from (an input's name) after;
+            # a walk's frames by where they are on the walk (t=0.25).
             label = f"seed {sample.seed}" if sample.seed is not None else sample.label
-            if sample.label and sample.seed is not None:
+            if self._request.get("mode") == "interpolate" and sample.label:
+                label = sample.label
+            elif sample.label and sample.seed is not None:
                 label += f" · {sample.label}"
             self.gallery.add(
                 GalleryItem(
