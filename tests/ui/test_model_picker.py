@@ -58,3 +58,30 @@ def test_history_restores_the_model_and_keeps_stopped_text(qtbot, window, corpus
     view.restore(view.history_list.item(0))
     assert window.session.model_ref == trained
     assert window.models.currentData() == trained
+
+
+def test_the_text_pane_saves_and_continues_a_text(qtbot, window, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    window.session.set_generator("tinychar")
+    view = window.create_view.text
+    view.prompt.setPlainText("To be")
+    view.form.set_values({"max_new_chars": 10})
+    assert isinstance(wait_job(qtbot, window, window.generate()), Finished)
+    first = view.output.toPlainText()
+    assert len(first) == len("To be") + 10
+    job = view.continue_text()
+    assert isinstance(wait_job(qtbot, window, job), Finished)
+    longer = view.output.toPlainText()
+    assert longer.startswith(first) and len(longer) == len(first) + 10
+    target = tmp_path / "draft.txt"
+    offered: list[str] = []
+
+    def dialog(parent, title, start, filters):  # the OS dialog cannot run offscreen
+        offered.append(start)
+        return str(target), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(dialog))
+    assert view.save_text() == target
+    assert target.read_text(encoding="utf-8") == longer
+    assert offered[0].endswith(".txt") and view.save_folder == tmp_path

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -56,10 +60,22 @@ class TextCreateView(JobView):
         settings = QFormLayout()
         settings.addRow("Seed", self.seed)
         settings.addRow("Count", self.count)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Write on from the end of this text")
+        self.continue_button.clicked.connect(self.continue_text)
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Save this text to a file")
+        self.save_button.clicked.connect(self.save_text)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch()
+        buttons.addWidget(self.continue_button)
+        buttons.addWidget(self.save_button)
+        self.save_folder = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+            or Path.home()
+        )
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.addWidget(QLabel("Prompt"))
@@ -177,6 +193,30 @@ class TextCreateView(JobView):
     def job_state_changed(self, running: bool) -> None:
         self.generate_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        self.continue_button.setEnabled(not running)
+
+    def continue_text(self) -> int | None:
+        """Generate again with the whole text so far as the prompt: the story goes on."""
+        text = self.output.toPlainText()
+        if not text or self.job_id is not None:
+            return None
+        self.prompt.setPlainText(text)
+        return self.generate()
+
+    def save_text(self) -> Path | None:
+        text = self.output.toPlainText()
+        if not text:
+            return None
+        first = "-".join(_one_line(self.prompt.toPlainText()).split()[:4]) or "text"
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save text", str(self.save_folder / f"{first}.txt"), "Text (*.txt *.md)"
+        )
+        if not name:
+            return None
+        path = Path(name)
+        path.write_text(text, encoding="utf-8")
+        self.save_folder = path.parent
+        return path
 
     def refresh_history(self, *_args) -> None:
         self.history_list.clear()
