@@ -42,7 +42,13 @@ from studio.engine.home import Home
 from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job, describe_failure
 from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
-from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
+from studio.engine.plugins.host import (
+    APPROVAL_NOTICE,
+    PluginHost,
+    PluginRecord,
+    installed_since_start,
+    load_plugins,
+)
 from studio.engine.plugins.install.installer import InstallResult, PluginInstaller
 from studio.engine.process.policy import ISOLATE_SETTING, should_isolate
 from studio.engine.session import Session, open_session, safe_mode_requested, start_plugins
@@ -109,6 +115,7 @@ __all__ = [
     "describe_import",
     "export_metrics",
     "find_run",
+    "installed_since_start",
     "interrupted_runs",
     "list_models",
     "list_runs",

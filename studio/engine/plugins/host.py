@@ -45,7 +45,9 @@ APPROVAL_NOTICE = (
     "new one until you enable it (Plugins dialog, or 'studio plugin enable NAME')"
 )
 
-Status = Literal["loaded", "failed", "disabled", "safe-mode", "awaiting-approval"]
+Status = Literal[
+    "loaded", "failed", "disabled", "safe-mode", "awaiting-approval", "awaiting-restart"
+]
 
 
 @dataclass
@@ -175,6 +177,22 @@ def _entry_points() -> list[metadata.EntryPoint]:
     found = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
     # Built-ins first, then third-party, each alphabetically, so load order is stable.
     return sorted(found.values(), key=lambda ep: (not _is_builtin(ep), ep.name))
+
+
+def installed_since_start(host: PluginHost) -> list[PluginRecord]:
+    """Plugins installed after ``host`` loaded (by the command line, or another window): they
+    are listed as awaiting a restart, so an open Plugins dialog shows them too."""
+    import importlib
+
+    importlib.invalidate_caches()
+    records = []
+    for entry_point in _entry_points():
+        if entry_point.name not in host.records:
+            record = _record_for(entry_point)
+            record.status = "awaiting-restart"
+            record.reason = "installed after Studio started: restart Studio to load it"
+            records.append(record)
+    return records
 
 
 def _is_builtin(entry_point: metadata.EntryPoint) -> bool:
