@@ -23,6 +23,7 @@ from studio.engine import interrupted_runs
 
 from .models.history import PromptHistory
 from .session import Session
+from .views.confirm import confirm
 from .views.create_image import ImageCreateView
 from .views.create_text import TextCreateView
 from .views.generator_picker import GeneratorPicker
@@ -195,15 +196,12 @@ class MainWindow(QMainWindow):
         if record is None or not self.session.worker.busy:  # busy: not yet ended on the worker
             return True
         at = f" (step {record.done} of {record.total})" if record.total else ""
-        answer = QMessageBox.question(
+        return confirm(
             self,
             f"{verb} the training?",
             f"{record.title} is running{at}. {verb} it now? A checkpoint is saved first, "
             "so you can resume it later from Runs.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
         )
-        return answer == QMessageBox.StandardButton.Yes
 
     def resume_run(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.train_view)

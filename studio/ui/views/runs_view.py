@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -15,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import list_runs, read_metrics, resume_problem
+from studio.api import StudioError
+from studio.engine import export_metrics, list_runs, read_metrics, remove_run, resume_problem
 
 from ..models.curves import CurveStore
 from ..session import Session
+from .confirm import confirm
 from .curves import CurvesView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
@@ -48,10 +53,18 @@ class RunsView(QWidget):
         self.resume_button = QPushButton("Resume")
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(self._resume)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Save this run's metrics as a CSV file (one row per step)")
+        self.export_button.clicked.connect(self.export_selected)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.setToolTip("Delete this run's folder; its model in the library stays")
+        self.remove_button.clicked.connect(self.remove_selected)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         buttons = QHBoxLayout()
         buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.remove_button)
         buttons.addWidget(refresh)
         buttons.addStretch()
         top = QWidget()
@@ -173,6 +186,45 @@ class RunsView(QWidget):
             if problem is None
             else f"Cannot resume: {problem}"
         )
+
+    def export_selected(self) -> Path | None:
+        run = self._selected_run()
+        if run is None:
+            return None
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export metrics",
+            str(Path(folder or Path.home()) / f"{run.name}-metrics.csv"),
+            "CSV (*.csv)",
+        )
+        if not name:
+            return None
+        return export_metrics(self.session.home, str(run.path), Path(name))
+
+    def remove_selected(self) -> bool:
+        run = self._selected_run()
+        if run is None:
+            return False
+        if not confirm(
+            self,
+            "Remove the run?",
+            f"Delete run “{run.name}” with its checkpoints, previews and metrics? "
+            "A model it published stays in the library. This cannot be undone.",
+        ):
+            return False
+        try:
+            remove_run(self.session.home, str(run.path))
+        except StudioError as error:
+            self.detail.setText(f"Not removed: {error}")
+            return False
+        self.session.library_changed.emit()
+        self._reload()
+        return True
+
+    def _selected_run(self):
+        row = self.table.currentRow()
+        return self.runs[row] if 0 <= row < len(self.runs) else None
 
     def _resume(self) -> None:
         path = self.selected_path()
