@@ -59,6 +59,7 @@ from studio.engine.store.exports import recent_samples
 from studio.engine.store.library import describe_import, list_models
 from studio.engine.store.manage import (
     export_metrics,
+    library_models,
     metrics_csv,
     remove_model,
     remove_run,
@@ -117,6 +118,7 @@ __all__ = [
     "find_run",
     "installed_since_start",
     "interrupted_runs",
+    "library_models",
     "list_models",
     "list_runs",
     "load_plugins",

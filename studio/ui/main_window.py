@@ -29,6 +29,7 @@ from .views.create_text import TextCreateView
 from .views.generator_picker import GeneratorPicker
 from .views.jobs_panel import JobsPanel
 from .views.model_import import ModelImport
+from .views.model_library import ModelLibrary
 from .views.model_picker import ModelPicker
 from .views.plugins_dialog import PluginsDialog
 from .views.resume_banner import ResumeBanner
@@ -171,6 +172,7 @@ class MainWindow(QMainWindow):
         self.model_import.add_menu(bar)
         tools = bar.addMenu("&Tools")
         self._action(tools, "Plugins…", self.open_plugins, "Ctrl+Shift+P")
+        self._action(tools, "Model library…", self.open_library, "Ctrl+Shift+L")
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -212,6 +214,11 @@ class MainWindow(QMainWindow):
             self.session.host, self.session.settings, self, health=self.session.engine.health
         )
         dialog.restart_needed.connect(self._restart_notice)
+        dialog.show()
+        return dialog
+
+    def open_library(self) -> ModelLibrary:
+        dialog = ModelLibrary(self.session, self)
         dialog.show()
         return dialog
 

@@ -85,3 +85,33 @@ def test_the_text_pane_saves_and_continues_a_text(qtbot, window, tmp_path, monke
     assert view.save_text() == target
     assert target.read_text(encoding="utf-8") == longer
     assert offered[0].endswith(".txt") and view.save_folder == tmp_path
+
+
+def test_the_model_library_shows_lineage_and_renames_and_removes(qtbot, window, corpus) -> None:
+    from PySide6.QtWidgets import QMessageBox
+    from ui_support import answer_next_question
+
+    window.session.set_generator("tinychar")
+    parent = _train(qtbot, window, corpus)
+    window.train_view.form.set_values({"steps": 3})
+    child = wait_job(qtbot, window, window.train_view.fine_tune())
+    assert isinstance(child, Finished)
+    library = window.open_library()
+    qtbot.addWidget(library)
+    parent_name, child_name = Path(parent.result.model).name, Path(child.result.model).name
+    assert set(library.names()) == {parent_name, child_name}
+    row = library.names().index(child_name)
+    cells = [library.table.item(row, c).text() for c in range(library.table.columnCount())]
+    assert cells[1] == "tinychar" and cells[2] == "3"
+    assert cells[5] == parent_name and cells[6] == child.result.run.name
+    assert cells[3].endswith(("B", "KiB", "MiB"))
+    library.select(child_name)
+    assert library.rename_selected("my voice") is False  # a name with a space is refused
+    assert "cannot name a model" in library.message.text()
+    assert library.rename_selected("my-voice")
+    assert "my-voice" in library.names()
+    assert window.models.findData("my-voice") >= 0  # the picker follows
+    library.select("my-voice")
+    answer_next_question(QMessageBox.StandardButton.Yes)
+    assert library.remove_selected()
+    assert library.names() == [parent_name]

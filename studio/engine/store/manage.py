@@ -65,6 +65,28 @@ def rename_model(home: Home, old: str, new: str) -> Path:
     return target
 
 
+def library_models(home: Home) -> list[dict]:
+    """Every library model for the window's model library: what it is (generator, step), its
+    size on disk, what it was fine-tuned from, and the runs that made it."""
+    runs = list_runs(home.runs)
+    models = []
+    for checkpoint in list_checkpoints(home.models):
+        made_by = [r.name for r in runs if r.info.get("model") == str(checkpoint.path)]
+        parent = checkpoint.manifest.get("parent") or {}
+        models.append(
+            {
+                **checkpoint.summary(),
+                "name": checkpoint.path.name,
+                "size_bytes": sum(
+                    f.stat().st_size for f in checkpoint.path.rglob("*") if f.is_file()
+                ),
+                "from": _lineage_name(home, parent),
+                "runs": made_by,
+            }
+        )
+    return models
+
+
 def metrics_csv(run: Run) -> str:
     """Every logged step of ``run`` as CSV: step, time, then one column per metric name."""
     rows = list(read_metrics(run.metrics_file))
@@ -84,6 +106,16 @@ def export_metrics(home: Home, name: str, destination: Path) -> Path:
         destination = destination / f"{run.name}-metrics.csv"
     write_bytes(destination, metrics_csv(run).encode("utf-8"))
     return destination
+
+
+def _lineage_name(home: Home, parent: dict) -> str:
+    """What a model was fine-tuned from, by the name the user knows: a model, or run@step."""
+    if not parent.get("path"):
+        return ""
+    path = Path(parent["path"])
+    if path.parent == home.models:
+        return path.name
+    return f"{path.parent.parent.name}@{parent.get('step', '?')}"
 
 
 def _runs_publishing(home: Home, folder: Path) -> list[Run]:
