@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -23,6 +24,7 @@ from studio.engine import interrupted_runs
 
 from .models.history import PromptHistory
 from .session import Session
+from .theme import apply_theme
 from .views.confirm import confirm
 from .views.create_image import ImageCreateView
 from .views.create_text import TextCreateView
@@ -229,11 +231,20 @@ class MainWindow(QMainWindow):
         library = QSettings().value(LIBRARY_KEY, str(self.session.home.root))
         dialog = SettingsDialog(self.session.settings, str(library), self)
         if dialog.exec():
-            dialog.apply()
-            self.session.worker.device_choice = self.session.settings.get("device", "auto")
-            QMessageBox.information(
-                self, "Settings", "Theme and library folder changes apply at the next start."
-            )
+            moved = dialog.apply()
+            self.apply_settings()
+            if moved:
+                QMessageBox.information(
+                    self, "Settings", "Studio uses the new library folder from its next start."
+                )
+
+    def apply_settings(self) -> None:
+        """Device and theme from the settings, at once."""
+        self.session.worker.device_choice = self.session.settings.get("device", "auto")
+        theme = self.session.settings.get("theme", "dark")
+        apply_theme(QApplication.instance(), theme)
+        for curves in (self.train_view.curves, self.runs_view.curves):
+            curves.set_theme(theme)
 
     # -- persistence ----------------------------------------------------------------------------
 

@@ -67,3 +67,21 @@ def test_safe_mode_is_shown_while_it_is_on(qtbot, plugin_site, home) -> None:
         assert "built-in plugins" in main.statusBar().safe_mode.toolTip()
     finally:
         main.session.shutdown()
+
+
+def test_the_theme_applies_at_once(qtbot, window) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.theme import THEMES
+
+    window.train_view.curves._ensure_graphics()
+    window.session.settings.set("theme", "light")
+    window.apply_settings()
+    app = QApplication.instance()
+    assert app.property("studio_theme") == "light"
+    assert "#f4f5f7" in app.styleSheet()  # the light stylesheet's window colour
+    background = window.train_view.curves.graphics.backgroundBrush().color().name()
+    assert background == THEMES["light"]["plot_bg"]
+    window.session.settings.set("theme", "dark")
+    window.apply_settings()
+    assert app.property("studio_theme") == "dark"

@@ -229,6 +229,15 @@ class CurvesView(QWidget):
         for group in self.plots:
             self.ranges[group] = (self._x_keeper(), self.ranges[group][1])
 
+    def set_theme(self, theme: str | None) -> None:
+        """Colours for another theme, applied now (Settings changes it while Studio runs)."""
+        self._theme = current_theme(theme)
+        if self.graphics is not None:
+            self.graphics.setBackground(self._theme["plot_bg"])
+        for plot in [*self.plots.values(), *self._spares]:
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(self._theme["plot_fg"])
+
     def set_store(self, store: CurveStore) -> None:
         self.store = store
         self._reset()
