@@ -238,21 +238,10 @@ class ParamForm(QWidget):
                 editor.edit.setText(str(value))
 
 
-class _Combo(QComboBox):
-    """A combo box the mouse wheel only changes once the user has clicked into it."""
+class _FocusedWheel:
+    """The mouse wheel only changes the field once the user has clicked into it; otherwise the
+    scroll area behind the form scrolls, as the user meant."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-
-    def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()  # the scroll area behind the form scrolls instead
-
-
-class _Spin(QSpinBox):
     def __init__(self) -> None:
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -264,16 +253,16 @@ class _Spin(QSpinBox):
             event.ignore()
 
 
-class _DoubleSpin(QDoubleSpinBox):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+class _Combo(_FocusedWheel, QComboBox):
+    pass
 
-    def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+
+class _Spin(_FocusedWheel, QSpinBox):
+    pass
+
+
+class _DoubleSpin(_FocusedWheel, QDoubleSpinBox):
+    pass
 
 
 class _PathEdit(QWidget):

@@ -23,7 +23,7 @@ from studio.engine import export_metrics, list_runs, read_metrics, remove_run, r
 
 from ..models.curves import CurveStore
 from ..session import Session
-from .confirm import confirm
+from .confirm import confirm, offer_resume
 from .curves import CurvesView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
@@ -179,13 +179,7 @@ class RunsView(QWidget):
             f"{run.name}: {run.status}, step {run.info.get('step', 0)}; data {run.info.get('data')}"
             + (f" ({skipped} file(s) skipped)" if skipped else "")
         )
-        problem = resume_problem(run)
-        self.resume_button.setEnabled(problem is None)
-        self.resume_button.setToolTip(
-            "Continue this run from its newest checkpoint"
-            if problem is None
-            else f"Cannot resume: {problem}"
-        )
+        offer_resume(self.resume_button, resume_problem(run))
 
     def export_selected(self) -> Path | None:
         run = self._selected_run()

@@ -43,6 +43,7 @@ from studio.engine import (
 from ..eta import format_eta
 from ..models.curves import CurveStore
 from ..session import Session
+from .confirm import offer_resume
 from .curves import CurvesView
 from .dataset_picker import DatasetPicker
 from .gallery import Gallery, GalleryItem, to_qimage
@@ -188,12 +189,7 @@ class TrainView(JobView):
                 problem = resume_problem(find_run(self.session.home.runs, str(self.run_dir)))
             except StudioError as error:
                 problem = str(error)
-        self.resume_button.setEnabled(problem is None)
-        self.resume_button.setToolTip(
-            "Continue the last cancelled or interrupted run from its newest checkpoint"
-            if problem is None
-            else f"Cannot resume: {problem}"
-        )
+        offer_resume(self.resume_button, problem)
 
     # -- starting -------------------------------------------------------------------------------
 
