@@ -89,7 +89,7 @@ class TextCreateView(JobView):
         side_layout.addLayout(settings)
         side_layout.addLayout(self.form_holder)
         side_layout.addStretch()
-        side.setMinimumWidth(300)
+        side.setMinimumWidth(260)
 
         self.search = QLineEdit()
         self.search.setObjectName("historySearch")
@@ -102,6 +102,7 @@ class TextCreateView(JobView):
         self.history_list.itemActivated.connect(self.restore)
         self.history_list.itemClicked.connect(self.restore)
         right = QWidget()
+        right.setMinimumWidth(170)  # the history stays readable in a small window
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(QLabel("History"))
         right_layout.addWidget(self.search)

@@ -121,7 +121,7 @@ class TrainView(JobView):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(340)
+        scroll.setMinimumWidth(310)
         scroll.setMaximumWidth(420)
 
         samples = QSplitter(Qt.Orientation.Horizontal)
