@@ -47,11 +47,6 @@ def main() -> int:
     data = find_data()
     work = Path(tempfile.mkdtemp(prefix="studio-shots-"))
     os.environ["STUDIO_HOME"] = str(work / "home")
-    from support.entrypoints import TEST_PLUGINS, install_test_generators
-
-    site = work / "site"
-    install_test_generators(site)
-    sys.path[:0] = [str(site), str(TEST_PLUGINS)]
     corpus = work / "shakespeare-excerpt.txt"
     corpus.write_text((data / "tinyshakespeare.txt").read_text()[:200_000], encoding="utf-8")
     images = work / "fashion"
@@ -65,9 +60,8 @@ def main() -> int:
     from studio.ui.app import build_window
 
     home = Home.open()
-    settings = Settings.load(home.settings_file)
-    settings.set_plugin_enabled("testgen", True)  # the test generators, enabled as a user would
-    window = build_window(home, settings)
+    # Only what users get: the built-in generators (no test plugins on the path).
+    window = build_window(home, Settings.load(home.settings_file))
     window.resize(1480, 920)
     window.show()
     window.session.prewarm()

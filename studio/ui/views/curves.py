@@ -90,10 +90,12 @@ def colour_for(name: str) -> str:
 
 
 def _title(group: str, names: list[str]) -> str:
-    keys = "  ".join(
-        f'<span style="color:{colour_for(n)}">━ {n.rsplit("/", 1)[-1]}</span>' for n in names
-    )
-    return f"{group}&nbsp;&nbsp;{keys}" if len(names) > 1 or "/" in names[0] else group
+    kinds = [n.rsplit("/", 1)[-1] for n in names]
+    if kinds == [group]:
+        return group  # one curve named like its plot: nothing to tell apart
+    pairs = zip(names, kinds, strict=True)
+    keys = "  ".join(f'<span style="color:{colour_for(n)}">━ {kind}</span>' for n, kind in pairs)
+    return f"{group}&nbsp;&nbsp;{keys}"
 
 
 class CurvesView(QWidget):
