@@ -35,12 +35,16 @@ from studio.engine import prewarm as prewarm_torch
 from .coalesce import INTERVAL, TRAINING_INTERVAL, EventBuffer
 
 DEVICE_REPORT_S = 2.0  # how often a running job refreshes the status bar's memory figure
-# The worker runs this much "nicer" than the window (Linux niceness; 0-19, higher yields more).
+# How much "nicer" than the window the worker runs (Linux niceness; 0-19, higher yields more).
+# 0: training in the window gets the processor the way `studio train` does. At +5 the worker
+# yielded to every other program too, and with any other load (a browser, a compile) training in
+# the window ran at 0.64-0.81x the command line's speed; the window stays responsive without it
+# (its curves are paced by their own cost). bench/bench_ui.py --load --niceness N measures both.
 WORKER_NICENESS = 0
 
 
 def lower_own_priority() -> None:
-    """Let the window's thread win the processor whenever both want it.
+    """Run the worker WORKER_NICENESS nicer than the window's thread (nothing at 0).
 
     On a machine with few cores, torch's threads keep every core busy while a model trains, and
     the window's thread then waits for a time slice before it can paint or answer a click. On
