@@ -73,6 +73,7 @@ from studio.engine.store.runs import (
     read_metrics,
     resume_problem,
 )
+from studio.engine.train.calibrate import CalibrationJob, CalibrationResult
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
 
@@ -82,6 +83,8 @@ __all__ = [
     "FAILURE_LIMIT",
     "ISOLATE_SETTING",
     "TERMINAL",
+    "CalibrationJob",
+    "CalibrationResult",
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",

@@ -39,6 +39,7 @@ from .views.runs_view import RunsView
 from .views.settings_dialog import LIBRARY_KEY, SettingsDialog
 from .views.status import StatusBar
 from .views.train_view import TrainView
+from .views.welcome import WelcomePanel, library_is_empty
 
 TABS = ("Create", "Train", "Runs")
 
@@ -53,25 +54,39 @@ class CreateView(QStackedWidget):
         self.image = ImageCreateView(session)
         self.empty = QLabel("Pick a generator on the left.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for widget in (self.empty, self.text, self.image):
+        self.welcome = WelcomePanel(session)
+        self.welcome.dismissed.connect(self.dismiss_welcome)
+        self.welcome_dismissed = False
+        for widget in (self.empty, self.text, self.image, self.welcome):
             self.addWidget(widget)
         session.generator_changed.connect(self._switch)
+        session.library_changed.connect(self._switch)
         self._switch()
 
     def _switch(self, *_args) -> None:
         generator = self.session.generator
-        if generator is None:
+        if generator is not None and not self.welcome_dismissed and library_is_empty(self.session):
+            self.setCurrentWidget(self.welcome)  # a first start: two ways in
+        elif generator is None:
             self.setCurrentWidget(self.empty)
         else:
             self.setCurrentWidget(self.text if generator.modality == "text" else self.image)
 
+    def dismiss_welcome(self) -> None:
+        self.welcome_dismissed = True
+        if self.welcome.job_id is not None:
+            self.session.cancel(self.welcome.job_id)
+        self._switch()
+
     def generate(self) -> int | None:
+        if self.currentWidget() is self.welcome:
+            self.dismiss_welcome()  # Ctrl+Enter on a first start: the user wants to try it
         current = self.currentWidget()
-        return current.generate() if current is not self.empty else None
+        return current.generate() if current in (self.text, self.image) else None
 
     def cancel(self) -> None:
         current = self.currentWidget()
-        if current is not self.empty:
+        if current in (self.text, self.image):
             current.cancel()
 
 
@@ -121,6 +136,7 @@ class MainWindow(QMainWindow):
         # A run whose process ended without saying so (a crash, kill -9): offered at once.
         self.banner.offer(interrupted_runs(session.home.runs))
         self.runs_view.resume_requested.connect(self.resume_run)
+        self.create_view.welcome.train_requested.connect(self.start_training)
         self.train_view.run_started.connect(self.runs_view.refresh)
 
         self.jobs = JobsPanel(session)
@@ -209,6 +225,11 @@ class MainWindow(QMainWindow):
             f"{record.title} is running{at}. {verb} it now? A checkpoint is saved first, "
             "so you can resume it later from Runs.",
         )
+
+    def start_training(self) -> None:
+        """The welcome panel's second path: the Train tab, its dataset field ready to fill."""
+        self.tabs.setCurrentWidget(self.train_view)
+        self.train_view.dataset.path.setFocus()
 
     def resume_run(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.train_view)

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from studio.api import Generator, StudioError
-from studio.engine import TERMINAL, Event, Job
+from studio.engine import TERMINAL, CalibrationJob, Event, Job
 from studio.engine import Session as EngineSession
 
 from .models.jobs import JobRecord, JobTable
@@ -141,6 +141,11 @@ class Session(QObject):
     def import_model(self, path: Path, name: str | None = None) -> int:
         """Import a model folder or file the user has into the library."""
         return self.submit(self.engine.import_job(path, name=name))
+
+    def calibrate(self, generator_id: str) -> int:
+        """Time a few real steps of ``generator_id`` here, for the welcome panel's estimate."""
+        device = self.settings.get("device", "auto")
+        return self.submit(CalibrationJob(self.host, generator_id, device))
 
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
         return self.submit(self.engine.data_check_job(self.generator_id, source, params))
