@@ -9,6 +9,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from support.entrypoints import studio_command
 
 from studio.engine.events import CheckpointSaved, Finished, Log, Metric
@@ -76,3 +77,25 @@ def test_a_killed_run_resumes_from_its_timed_checkpoint(
             job.cancel()
     assert f"resumed from step {start.step}" in logs
     assert first_step == start.step + 1
+
+
+def test_tensorboard_event_files_hold_every_metric(host, home, corpus: Path) -> None:
+    pytest.importorskip("tensorboard")  # the optional extra
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    params = {"steps": 6, "eval_every": 3, "tensorboard": True}
+    events = list(TrainJob(host, home, "tinychar", data=corpus, params=params).run())
+    assert isinstance(events[-1], Finished), events[-1]
+    folder = events[-1].result.run / "tensorboard"
+    accumulator = EventAccumulator(str(folder))
+    accumulator.Reload()
+    train = accumulator.Scalars("loss/train")
+    assert [s.step for s in train] == list(range(1, 7))
+    logged = [e.values["loss/train"] for e in events if isinstance(e, Metric)]
+    assert [s.value for s in train] == pytest.approx(logged)
+    assert [s.step for s in accumulator.Scalars("loss/val")] == [3, 6]
+
+
+def test_tensorboard_off_writes_no_event_files(host, home, corpus: Path) -> None:
+    events = list(TrainJob(host, home, "tinychar", data=corpus, params={"steps": 2}).run())
+    assert not (events[-1].result.run / "tensorboard").exists()

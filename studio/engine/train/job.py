@@ -44,7 +44,7 @@ from studio.engine.store.runs import (
     find_run,
     truncate_metrics,
 )
-from studio.engine.train import distributed
+from studio.engine.train import distributed, tensorboard
 from studio.engine.train.batching import EpochSampler, default_collate, gather, to_device
 from studio.engine.train.fingerprint import data_fingerprint
 from studio.engine.train.loop_params import training_schema
@@ -100,6 +100,7 @@ class TrainJob(Job):
             params = training_schema(generator).validate(run.info["params"])
             if self.extra_steps:
                 params["steps"] = max(params["steps"], self.extra_steps)
+            tensorboard.check_available(params)
             self._join_ranks(params)
             start = None
             if self.main:
@@ -119,6 +120,7 @@ class TrainJob(Job):
             raise StudioError("training needs a generator and data (a file or a folder)")
         generator = self.host.generator(self.generator_id)
         params = training_schema(generator).validate(self.raw_params)
+        tensorboard.check_available(params)  # before the run folder exists
         parent = (
             resolve_checkpoint(self.home, self.from_checkpoint) if self.from_checkpoint else None
         )
@@ -277,6 +279,7 @@ class TrainJob(Job):
         clock = ProgressClock(total, start=step)
         metrics = MetricsLog(run.metrics_file) if self.main else _NoMetrics()
         stop = False  # every rank agreed to stop (a cancel on any of them)
+        events = tensorboard.EventWriter(run.path, params["tensorboard"] and self.main)
         last_saved = step if resuming else -1
         # Checkpoints by time as well as steps: whichever comes first.
         # Ranks of a distributed run save together, so only step counts (which they share, where
@@ -305,6 +308,7 @@ class TrainJob(Job):
                     with preserved_rng(), torch.no_grad(), plain, evaluating(model.module):
                         values.update({k: float(v) for k, v in trainer.evaluate().items()})
                 metrics.append(step, values)
+                events.add(step, values)
                 yield Metric(step, values)
                 yield clock.progress(step)
                 yield from self._drain_logs()
@@ -335,6 +339,7 @@ class TrainJob(Job):
             raise
         finally:
             metrics.close()
+            events.close()
 
         final = run.checkpoints_dir / f"step-{step:07d}"
         if not self.main:

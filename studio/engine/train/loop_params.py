@@ -50,6 +50,14 @@ LOOP_PARAMS = Schema(
             advanced=True,
         ),
         Param(
+            "tensorboard",
+            "bool",
+            False,
+            "also write TensorBoard event files to the run's tensorboard/ folder "
+            "(needs the tensorboard extra)",
+            advanced=True,
+        ),
+        Param(
             "keep_checkpoints",
             "int",
             3,
@@ -69,6 +77,7 @@ LOOP_PARAMS = Schema(
         "preview_every": "Previews every (steps)",
         "eval_every": "Validation every (steps)",
         "keep_checkpoints": "Checkpoints kept",
+        "tensorboard": "TensorBoard files",
     }
 )
 
