@@ -46,6 +46,7 @@ def test_minutes_zero_saves_by_steps_only(host, home, corpus: Path) -> None:
     assert [e.reason for e in events if isinstance(e, CheckpointSaved)] == ["scheduled", "final"]
 
 
+@pytest.mark.usefixtures("in_process_jobs")  # kill -9 hits the process that trains
 def test_a_killed_run_resumes_from_its_timed_checkpoint(
     env, studio_home, host, home, corpus: Path
 ) -> None:

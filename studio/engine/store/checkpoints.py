@@ -297,3 +297,22 @@ def sweep_temporaries(folder: Path) -> None:
         for child in folder.iterdir():
             if child.name.startswith(TEMP_PREFIX):
                 shutil.rmtree(child, ignore_errors=True)
+
+
+def lineage(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
+    """What a run or a fine-tuned model records of the checkpoint it started from."""
+    if checkpoint is None:
+        return None
+    return {
+        "path": str(checkpoint.path),
+        "model_hash": checkpoint.model_hash,
+        "generator": checkpoint.generator_id,
+        "step": checkpoint.step,
+        "parent": checkpoint.manifest.get("parent"),
+    }
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep the newest ``keep`` checkpoints in ``folder``."""
+    for old in list_checkpoints(folder)[:-keep]:
+        remove_checkpoint(old.path)

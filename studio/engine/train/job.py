@@ -145,7 +145,7 @@ class TrainJob(Job):
                 "pid": os.getpid(),
                 "step": 0,
                 "generator_version": generator.version,
-                "parent": _lineage(parent),
+                "parent": ckpt.lineage(parent),
                 **({"processes": self.ranks.world} if self.ranks else {}),
             },
         )
@@ -241,7 +241,7 @@ class TrainJob(Job):
                 truncate_metrics(run.metrics_file, step)
             yield Log(f"resumed from step {step}")
         self.step = step
-        lineage = _lineage(start) if (start and not resuming) else run.info.get("parent")
+        lineage = ckpt.lineage(start) if (start and not resuming) else run.info.get("parent")
 
         def save(reason: str) -> CheckpointSaved:
             rng = capture_rng()
@@ -268,7 +268,7 @@ class TrainJob(Job):
                     **({"rng_ranks": json.dumps(every)} if ranks is not None else {}),
                 },
             )
-            _prune(run.checkpoints_dir, params["keep_checkpoints"])
+            ckpt.prune(run.checkpoints_dir, params["keep_checkpoints"])
             run.save(step=step, last_checkpoint=str(saved.path))
             if ranks is not None:
                 ranks.barrier()
@@ -376,18 +376,6 @@ class TrainJob(Job):
             yield SampleEvent(sample, step=step, paths=tuple(paths))
 
 
-def _lineage(checkpoint: ckpt.Checkpoint | None) -> dict[str, Any] | None:
-    if checkpoint is None:
-        return None
-    return {
-        "path": str(checkpoint.path),
-        "model_hash": checkpoint.model_hash,
-        "generator": checkpoint.generator_id,
-        "step": checkpoint.step,
-        "parent": checkpoint.manifest.get("parent"),
-    }
-
-
 def _own_rng(state: dict[str, Any], rank: int, world: int) -> dict[str, Any]:
     """This rank's random state from a checkpoint: exact when it has one per rank, as saved."""
     per_rank = json.loads(state["rng_ranks"]) if "rng_ranks" in state else None
@@ -404,8 +392,3 @@ class _NoMetrics:
     def sync(self) -> None: ...
 
     def close(self) -> None: ...
-
-
-def _prune(folder: Path, keep: int) -> None:
-    for old in ckpt.list_checkpoints(folder)[:-keep]:
-        ckpt.remove_checkpoint(old.path)
