@@ -191,6 +191,8 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action(job, "Cancel", self.cancel, "Escape")
         self.model_import = ModelImport(self.session, self)
         self.model_import.add_menu(bar)
+        # The welcome panel's first path is this import.
+        self.create_view.welcome.set_add_model(self.model_import.ask)
         tools = bar.addMenu("&Tools")
         self._action(tools, "Plugins…", self.open_plugins, "Ctrl+Shift+P")
         self._action(tools, "Model library…", self.open_library, "Ctrl+Shift+L")

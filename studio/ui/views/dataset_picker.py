@@ -80,9 +80,10 @@ class DatasetPicker(JobView):
         text = self.path.text().strip()
         return Path(text).expanduser() if text else None
 
-    def set_path(self, path: str | Path) -> None:
+    def set_path(self, path: str | Path) -> int | None:
+        """Show ``path`` and check it; the check's job id (None when nothing is checked)."""
         self.path.setText(str(path))
-        self.check()
+        return self.check()
 
     def _on_generator(self, *_args) -> None:
         generator = self.session.generator

@@ -2,8 +2,7 @@
 
 "Train on a folder of your own" shows how long a training with the chosen generator's defaults
 takes here, from a few real steps timed on the worker (studio.engine.train.calibrate), never a
-guess. "Add a model you already have" is there for importing a model; it is enabled once the
-window has an import to offer (``set_add_model``).
+guess. "Add a model you already have" opens the window's model import (``set_add_model``).
 """
 
 from __future__ import annotations
