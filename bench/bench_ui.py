@@ -236,6 +236,8 @@ def main() -> int:
     settings.set_plugin_enabled("testgen", True)
     settings.save()  # the headless `studio train` processes read it too
     window = build_window(home, settings)
+    # Past the first-start panel: its calibration job would end the first wait below.
+    window.create_view.dismiss_welcome()
     window.ended = {}
     window.session.job_ended.connect(window.ended.__setitem__)
     generator = "gpt" if "gpt" in window.session.host.generators else "tinychar"

@@ -62,6 +62,7 @@ def main() -> int:
     home = Home.open()
     # Only what users get: the built-in generators (no test plugins on the path).
     window = build_window(home, Settings.load(home.settings_file))
+    window.create_view.dismiss_welcome()  # the views with content, not the first-start panel
     window.resize(1480, 920)
     window.show()
     window.session.prewarm()
