@@ -92,7 +92,7 @@ def render(figures: dict[str, Any], device_name: str) -> str:
         f"| vae, MLP 784-400-20: s / epoch | {m['studio_s_per_epoch']:.2f} | see Images | |",
         f"| vae, MLP: test loss after {m['epochs']} epochs | {m['test_loss']:.1f} | | |",
         f"| vae, default conv: test loss after {figures['conv_seconds']:g} s | "
-        f"{c['test_loss']:.1f} ({c['steps']} steps) | see Images | ≤ 235 |",
+        f"{c['test_loss']:.1f} ({c['steps']} steps) | see Images | retired (KID now) |",
         "",
         "gpt presets on this GPU (batch 12, byte level, median of 30 steps):",
         "",

@@ -48,10 +48,10 @@ from report import keep_lines, machine, median, read_section, write_section  # n
 from plugins.vae.model import elbo_terms  # noqa: E402
 from studio.api import DataReport  # noqa: E402
 from studio.api.images import ImageSpec, load_image_folder  # noqa: E402
-from studio.engine import checkpoints as ckpt  # noqa: E402
 from studio.engine.events import Failed, Finished, Metric  # noqa: E402
 from studio.engine.home import Home  # noqa: E402
 from studio.engine.plugins.host import load_plugins  # noqa: E402
+from studio.engine.store import checkpoints as ckpt  # noqa: E402
 from studio.engine.train.job import TrainJob  # noqa: E402
 from studio.engine.train.loop_params import training_schema  # noqa: E402
 
@@ -59,7 +59,9 @@ DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
 SECTION = "Images (dcgan, vae)"
 # Measured on this machine with pytorch/examples itself (the reference figures).
 REFERENCE = {"dcgan_s_per_iter": 0.99, "vae_mlp_s_per_epoch": 4.4, "vae_mlp_test_10_epochs": 244.4}
-TARGET = {"dcgan_speedup": 1.3, "vae_epoch_ratio": 1.0, "conv_test_loss": 235.0}
+# The conv VAE's old target (a test loss of 235) is retired: image quality is KID now
+# (bench_small_folders.py); its test loss is still reported.
+TARGET = {"dcgan_speedup": 1.3, "vae_epoch_ratio": 1.0}
 
 
 # -- the data, as a user has it -----------------------------------------------------------------
@@ -304,8 +306,7 @@ def render(figures: dict[str, Any], args: argparse.Namespace) -> str:
         lines.append(
             f"| Conv VAE (defaults), test loss after {c['trained_s']:.0f} s "
             f"({c['steps']} steps, {c['s_per_step'] * 1000:.0f} ms/step) | {c['test_loss']:.1f} "
-            f"| | MLP after 10 epochs: 244.4 | <= 235 "
-            f"| {'yes' if c['test_loss'] <= 235 else 'no'} |"
+            "| | MLP after 10 epochs: 244.4 | retired (image quality is KID now) | - |"
         )
     lines.append("")
     if "dcgan" in figures:

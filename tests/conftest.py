@@ -19,6 +19,8 @@ from support.broken_plugins import BROKEN
 from support.entrypoints import TEST_PLUGINS, install_test_generators, subprocess_env
 
 TEST_PLUGIN_NAMES = ["testgen", *BROKEN]
+# The import check's key for the test generators: their dist-info has no RECORD (sha256 of "").
+TESTGEN_CHECK = "testgen=studio-testgen==1.0#e3b0c44298fc1c14"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("STUDIO_SAFE_MODE", None)
@@ -42,6 +44,11 @@ def studio_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("STUDIO_HOME", str(home))
     # The user has enabled the test plugins (a new third-party plugin is otherwise not imported).
     (home / "settings.json").write_text(json.dumps({"approved_plugins": TEST_PLUGIN_NAMES}))
+    # The test generators passed the throwaway-process import check before (as they would on a
+    # user's machine after the first start): most tests do not pay half a second for it again.
+    # tests/test_trust_plugins.py checks the import check itself, with fresh libraries.
+    (home / "plugins").mkdir()
+    (home / "plugins" / "import-checks.json").write_text(json.dumps({TESTGEN_CHECK: {"ok": True}}))
     return home
 
 

@@ -155,6 +155,8 @@ def test_fine_tune_and_resume_from_the_command_line(env, trained_run, corpus) ->
         (("generate", "tinychar", "--model", "ghost", "--out", "x"), 2, "no model or run"),
         (("resume", "ghost"), 2, "no run named 'ghost'"),
         (("describe", "tinychar"), 0, "max_new_chars (int, default 40)"),
+        (("describe", "fastgan"), 0, "resolution (int, default 64) [one of 64|128|256]"),
+        (("evaluate", "ghost", "--data", "."), 2, "no model or run"),
     ],
 )
 def test_errors_are_one_line_with_a_hint(env, args, code, words) -> None:

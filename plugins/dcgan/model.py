@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from plugins.dcgan.convgrad import Conv2d, ConvTranspose2d
+from plugins.imagekit.gan import init_weights, moving_average
 
 RESOLUTIONS = (32, 64, 128)
 
@@ -79,13 +80,6 @@ class GAN(nn.Module):
         resolution, channels = int(config["resolution"]), int(config["channels"])
         self.generator = Generator(config["latent"], config["g_width"], channels, resolution)
         self.discriminator = Discriminator(config["d_width"], channels, resolution)
-        self.apply(_init_weights)
-
-
-def _init_weights(module: nn.Module) -> None:
-    # The paper's initialisation: N(0, 0.02) for convolutions, N(1, 0.02) for batch-norm scales.
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
+        self.apply(init_weights)
+        # The generator's moving average, which makes the pictures (absent in 1.0 checkpoints).
+        self.generator_ema = moving_average(self.generator, config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.api import DataReport, Param, Schema
+from studio.api import DataReport, Param, ParamError, Schema
 
 COLOURS = ("colour", "greyscale")
 
@@ -111,7 +111,10 @@ def load_pictures(
     """The user's pictures for a model with ``config``; fine-tuning keeps the model's fit."""
     if fine_tuning:
         params = {**params, **{key: config[key] for key in DATA_KEYS}}
-        report.note(f"the model's {config['resolution']} px {config['colour']} images are kept")
+        report.note(
+            f"pictures fitted as the model was trained: {config['resolution']} px "
+            f"{config['colour']}"
+        )
     return load_folder(source, config, params, report)
 
 
@@ -139,3 +142,121 @@ def split(data: Any, fraction: float, seed: int) -> tuple[Any, Any | None]:
     order = list(range(len(data)))
     random.Random(seed).shuffle(order)
     return Subset(data, sorted(order[held:])), Subset(data, sorted(order[:held]))
+
+
+# -- augmentation and the generator's moving average (GANs) -----------------------------------
+
+#: ``augment=auto`` turns augmentation on below this many pictures. ADA's experiments show a
+#: discriminator overfitting at tens of thousands of images; the adaptive probability then keeps
+#: augmentation near 0 wherever it is not needed, so the limit is generous.
+AUTO_AUGMENT_BELOW = 10_000
+
+#: The augmentations of ``imagekit.augment``, by name.
+POLICY_NAMES = ("colour", "translation", "cutout", "flip")
+
+
+def policy_param(default: str) -> Param:
+    """The ``augment_policy`` parameter, with a generator's own default."""
+    return Param(
+        "augment_policy",
+        "str",
+        default,
+        "augmentations, comma-separated: " + ", ".join(POLICY_NAMES),
+        advanced=True,
+    )
+
+
+GAN_AUGMENT_PARAMS = Schema(
+    [
+        Param(
+            "augment",
+            "choice",
+            "auto",
+            "differentiable augmentation with an adaptive probability; auto: on for folders "
+            f"under {AUTO_AUGMENT_BELOW:,} pictures",
+            choices=("auto", "on", "off"),
+        ),
+        policy_param("colour,translation,cutout"),
+        Param(
+            "augment_target",
+            "float",
+            0.6,
+            "adaptive probability's target for E[sign D(real)] (ADA's r_t)",
+            minimum=0.0,
+            maximum=1.0,
+            advanced=True,
+        ),
+        Param(
+            "augment_ramp",
+            "int",
+            20_000,
+            "images over which the probability can go from 0 to 1",
+            minimum=1,
+            advanced=True,
+        ),
+        Param(
+            "ema",
+            "float",
+            0.999,
+            "decay of the generator's moving average, used by previews and generation (0: off)",
+            minimum=0.0,
+            maximum=0.99999,
+        ),
+    ]
+)
+
+
+def augmentation_choice(setting: str, pictures: int) -> tuple[bool, str]:
+    """Whether ``augment=setting`` augments a folder of ``pictures``, and why (for the report)."""
+    if setting == "on":
+        return True, "augmentation on (augment=on)"
+    if setting == "off":
+        return False, "augmentation off (augment=off)"
+    if pictures < AUTO_AUGMENT_BELOW:
+        return True, (
+            f"augmentation on: {pictures} pictures is a small folder (under "
+            f"{AUTO_AUGMENT_BELOW:,}), where a discriminator memorises its data (augment=auto)"
+        )
+    return False, (
+        f"augmentation off: {pictures} pictures is enough for the discriminator (augment=auto)"
+    )
+
+
+def check_policy(text: str) -> tuple[str, ...]:
+    """The policy names of ``augment_policy``, or a ParamError."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    for name in names:
+        if name not in POLICY_NAMES:
+            choices = ", ".join(POLICY_NAMES)
+            raise ParamError("augment_policy", f"unknown {name!r} (choose from {choices})")
+    return names
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+EVALUATE_PARAMS = Schema(
+    [
+        Param(
+            "count",
+            "int",
+            0,
+            "images to generate (0: as many as the folder has, at least 100)",
+            minimum=0,
+            maximum=10_000,
+        ),
+        Param("subsets", "int", 50, "random subsets KID is averaged over", minimum=1, maximum=1000),
+        Param(
+            "subset_size",
+            "int",
+            1000,
+            "images per subset (fewer when the folder or the samples are fewer)",
+            minimum=2,
+            maximum=10_000,
+        ),
+        Param("pairs", "int", 16, "images in the memorisation view", minimum=0, maximum=256),
+        Param("seed", "int", 0, "seed of the generated images and the subsets", minimum=0),
+    ]
+)
+
+#: Training measures KID on the evaluation cadence with at most this many images a side.
+TRAINING_KID_IMAGES = 256

@@ -218,6 +218,18 @@ class LMGenerator(Generator):
             context.log(f"continuing the model's {model.config['adapter']['mode']} fine-tune")
         return LMTrainer(model, data, params, context)
 
+    # -- taking a model out of Studio (studio export, studio evaluate) ----------------------------
+
+    def export_model(self, model: ModelHandle, fmt: str, folder: Path, context: RunContext) -> None:
+        from .export import export_model
+
+        export_model(model, fmt, folder)
+
+    def bits_per_byte(self, model: ModelHandle, text: str, context: RunContext) -> float:
+        from .export import bits_per_byte
+
+        return bits_per_byte(model, text, context.device)
+
     # -- generation -----------------------------------------------------------------------------
 
     def generate(

@@ -93,21 +93,29 @@ def load_base(folder: Path, device: torch.device | None = None) -> tuple[nn.Modu
     return model, HFTokens(tokenizer)
 
 
-def attach_adapter(module: LMModule, adapter: dict[str, Any]) -> None:
-    """LoRA on every linear projection (peft's ``all-linear``), or full fine-tuning."""
-    if adapter["mode"] == "full":
-        module.register_trainable(lambda name: True)
-        return
-    from peft import LoraConfig, inject_adapter_in_model
+def lora_config(adapter: dict[str, Any], **extra: Any) -> Any:
+    """peft's ``LoraConfig`` for the adapter a model's config describes (``extra``: more fields,
+    such as the task and base model an exported adapter folder names)."""
+    from peft import LoraConfig
 
-    config = LoraConfig(
+    return LoraConfig(
         r=adapter["rank"],
         lora_alpha=adapter["alpha"],
         lora_dropout=adapter["dropout"],
         target_modules=adapter["targets"],
         bias="none",
+        **extra,
     )
-    inject_adapter_in_model(config, module.hf)
+
+
+def attach_adapter(module: LMModule, adapter: dict[str, Any]) -> None:
+    """LoRA on every linear projection (peft's ``all-linear``), or full fine-tuning."""
+    if adapter["mode"] == "full":
+        module.register_trainable(lambda name: True)
+        return
+    from peft import inject_adapter_in_model
+
+    inject_adapter_in_model(lora_config(adapter), module.hf)
     module.register_trainable(lambda name: LORA_PREFIX in name)
     if not module.trainable:
         raise CheckpointError(f"LoRA found no layers named {adapter['targets']!r} to adapt")

@@ -16,13 +16,17 @@ from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
     DATA_PARAMS,
+    EVALUATE_PARAMS,
     IMAGE_LOOP_DEFAULTS,
     channels,
+    check_policy,
     load_pictures,
+    policy_param,
     split,
 )
 from studio.api import (
     DataReport,
+    Evaluation,
     GenerateRequest,
     Generator,
     ImageSample,
@@ -62,6 +66,7 @@ class VAE(Generator):
     # sample: new images; reconstruct, variations: of the input images;
     # interpolate: between two input images (or two seeds).
     modes = ("sample", "reconstruct", "variations", "interpolate")
+    evaluate_params = EVALUATE_PARAMS
     generate_params = (
         Schema(
             [
@@ -172,6 +177,24 @@ class VAE(Generator):
                 ),
                 Param("preview_count", "int", 8, "pictures per preview row", minimum=1, maximum=64),
                 Param(
+                    "augment",
+                    "choice",
+                    "off",
+                    "alter training pictures at random (a VAE learns what it is shown: the "
+                    "alterations become part of what it makes)",
+                    choices=("off", "on"),
+                ),
+                policy_param("flip,translation"),
+                Param(
+                    "augment_p",
+                    "float",
+                    0.5,
+                    "probability of each augmentation per picture",
+                    minimum=0.0,
+                    maximum=1.0,
+                    advanced=True,
+                ),
+                Param(
                     "channels_last",
                     "bool",
                     True,
@@ -211,6 +234,7 @@ class VAE(Generator):
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
         config = model.config if model else self._config(params)
+        check_policy(params["augment_policy"])
         images = load_pictures(source, params, config, model is not None, report)
         train, validation = split(images, params["validation"], params["seed"])
         if validation is not None:
@@ -243,6 +267,18 @@ class VAE(Generator):
         from .sampling import generate
 
         yield from generate(model, request, context)
+
+    def evaluate(
+        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
+    ) -> Evaluation:
+        from plugins.imagekit.evaluation import evaluate_images
+
+        from .sampling import decode_batch
+
+        def sample(count: int, seed: int) -> Any:
+            return decode_batch(model, seed, count, context.device)
+
+        return evaluate_images(sample, data.train, params, context.device)
 
 
 @hookimpl

@@ -26,6 +26,19 @@ def decode(model: ModelHandle, z: torch.Tensor, device: torch.device) -> torch.T
     return torch.sigmoid(model.module.decode(z.to(device)[None]))[0]
 
 
+@torch.no_grad()
+def decode_batch(model: ModelHandle, seed: int, count: int, device: torch.device) -> torch.Tensor:
+    """``count`` images in [0, 1] from seeded prior noise, decoded in batches (for KID)."""
+    noise = seeded_normal(seed, (count, model.config["latent"]))
+    was_training = model.module.training
+    model.module.eval()
+    try:
+        parts = [model.module.decode(noise[i : i + 64].to(device)) for i in range(0, count, 64)]
+    finally:
+        model.module.train(was_training)
+    return torch.sigmoid(torch.cat(parts))
+
+
 def encode(model: ModelHandle, paths: list[Path], device: torch.device) -> torch.Tensor:
     """Posterior means of the input images, read through Studio's image gate."""
     spec = image_spec(model.config, model.config)

@@ -8,6 +8,7 @@ from .errors import CheckpointError, DataError, ParamError, StudioError
 from .generator import (
     GENERATION_MODES,
     NOT_IMPORTABLE,
+    Evaluation,
     GenerateRequest,
     GenerationMode,
     Generator,
@@ -29,6 +30,7 @@ __all__ = [
     "CheckpointError",
     "DataError",
     "DataReport",
+    "Evaluation",
     "GenerateRequest",
     "GenerationMode",
     "Generator",

@@ -99,6 +99,20 @@ class RunContext:
     start_step: int = 0
 
 
+@dataclass
+class Evaluation:
+    """What :meth:`Generator.evaluate` found: figures, pictures to show, and details to keep.
+
+    ``figures`` are plain numbers (``{"kid": 0.012, "kid_std": 0.002}``); ``samples`` are shown
+    and saved beside the results (a memorisation view, say); ``details`` is any JSON-serialisable
+    dict written into the results file.
+    """
+
+    figures: dict[str, float]
+    samples: list[Sample] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 class Trainer:
     """The optimisation half of training. The engine owns the loop; the trainer owns one step.
 
@@ -165,6 +179,8 @@ class Generator:
     train_params: ClassVar[Schema] = Schema()
     #: New defaults for the engine's loop parameters, e.g. ``{"batch_size": 64}``.
     loop_defaults: ClassVar[dict[str, Any]] = {}
+    #: Parameters of :meth:`evaluate` (how many samples, which seed...).
+    evaluate_params: ClassVar[Schema] = Schema()
     #: Text generators continue a prompt; image generators may take input images instead.
     takes_prompt: ClassVar[bool] = False
     takes_inputs: ClassVar[bool] = False
@@ -230,6 +246,20 @@ class Generator:
         """
         raise NotImplementedError
 
+    def evaluate(
+        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
+    ) -> Evaluation:
+        """Measure ``model`` against ``data`` (read by :meth:`load_data`); optional.
+
+        ``params`` are validated against :attr:`evaluate_params`. The default says the generator
+        cannot; ``studio evaluate`` then explains that to the user. Runs under ``torch.no_grad``.
+        """
+        raise NotImplementedError(f"generator '{self.id}' does not evaluate models")
+
+    def can_evaluate(self) -> bool:
+        """Whether this generator implements :meth:`evaluate` (plugins of API 1.0 may not)."""
+        return type(self).evaluate is not Generator.evaluate
+
     def describe(self) -> dict[str, Any]:
         """A JSON view of the generator for ``studio plugins --json`` and the window."""
         return {
@@ -243,4 +273,5 @@ class Generator:
             "modes": list(self.modes),
             "generate_params": self.generate_params.to_json(),
             "train_params": self.train_params.to_json(),
+            "evaluates": self.can_evaluate(),
         }

@@ -14,6 +14,7 @@ from studio.api import parse_assignments
 from studio.engine import (
     Cancelled,
     Failed,
+    Finished,
     Home,
     Job,
     Session,
@@ -22,7 +23,7 @@ from studio.engine import (
     open_session,
 )
 
-from . import library_commands, plugin_commands
+from . import library_commands, model_commands, plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .progress import EventPrinter
 
@@ -84,7 +85,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
                 for part in (
                     f"min {param.minimum:g}" if param.minimum is not None else "",
                     f"max {param.maximum:g}" if param.maximum is not None else "",
-                    "one of " + "|".join(param.choices) if param.choices else "",
+                    "one of " + "|".join(map(str, param.choices)) if param.choices else "",
                 )
                 if part
             )
@@ -93,30 +94,48 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Ctrl+C, and what ``kill``, systemd and a closing terminal or session send: all stop a job the
+# same way (finish the step, save a checkpoint) and exit 128 + the signal's number.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 def run_job(job: Job, printer: EventPrinter | None = None) -> int:
-    """Run ``job`` in this thread; Ctrl+C cancels it cleanly (a second one forces the exit)."""
+    """Run ``job`` in this thread; Ctrl+C, SIGTERM or SIGHUP cancel it cleanly.
+
+    A second signal of the same kind forces the exit (Ctrl+C raises KeyboardInterrupt, the others
+    their default action).
+    """
     if printer is None and os.environ.get("RANK", "0") != "0":
         # Under torchrun rank 0 reports; the other ranks print only their own failure.
         quiet = open(os.devnull, "w")  # noqa: SIM115 — for the life of the process
         printer = EventPrinter(err=quiet, out=quiet, tty=False)
     printer = printer or EventPrinter()
+    received: list[int] = []
 
-    def cancel(_signum: int, _frame: object) -> None:
-        printer.say("cancelling: finishing the step and saving a checkpoint (Ctrl+C again to quit)")
+    def cancel(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        again = "Ctrl+C" if signum == signal.SIGINT else f"{name} again"
+        printer.say(f"{name}: finishing the step and saving a checkpoint ({again} to quit)")
+        received.append(signum)
         job.cancel()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(
+            signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        )
 
-    previous = signal.signal(signal.SIGINT, cancel)
+    previous = {signum: signal.signal(signum, cancel) for signum in STOP_SIGNALS}
     code = EXIT_OK
     try:
         for event in job.run():
             printer.handle(event)
             if isinstance(event, Cancelled):
-                code = EXIT_CANCELLED
+                code = 128 + received[0] if received else EXIT_CANCELLED
             elif isinstance(event, Failed):
                 code = EXIT_USAGE if event.user_error else EXIT_FAILED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if printer.failure is not None:
         failure = printer.failure
         if "--debug" in sys.argv:
@@ -162,6 +181,49 @@ def cmd_train(args: argparse.Namespace) -> int:
         name=args.name,
     )
     return run_job(job)
+
+
+class _KeepResult(EventPrinter):
+    """Shows progress and logs as usual, but keeps the job's result for the caller to print."""
+
+    result: dict[str, Any] | None = None
+
+    def handle(self, event: Any) -> None:
+        if isinstance(event, Finished):
+            self._close_bar()
+            self.result = event.result
+        else:
+            super().handle(event)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    session = _session(args)
+    if session.model_modality(args.model) == "text":
+        # Text models: the voice report (fit, copying, style, samples beside the real text).
+        return run_job(model_commands.evaluate_job(args), model_commands.ReportPrinter(args.json))
+    job = session.evaluate_job(
+        args.model,
+        data=args.data,
+        params=parse_assignments(args.set),
+        device=args.device,
+        out_dir=Path(args.out) if args.out else None,
+    )
+    printer = _KeepResult()
+    code = run_job(job, printer)
+    if printer.result is None:
+        return code
+    figures, results = printer.result["figures"], printer.result["results"]
+    if args.json:
+        _print_json({**figures, "results": results})
+        return code
+    if "kid" in figures:
+        print(f"KID {figures['kid']:.4g} +- {figures.get('kid_std', 0.0):.2g}")
+    for name, value in figures.items():
+        if name not in ("kid", "kid_std"):
+            print(f"{name}: {value:.4g}")
+    for folder in results:
+        print(f"results: {folder}")
+    return code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -233,6 +295,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     if getattr(args, "action", None) == "add":
         return run_job(_session(args).import_job(args.path, name=args.name))
+    if getattr(args, "action", None) == "found":
+        return model_commands.found(args)
     from studio.engine import list_models
 
     handled = library_commands.run(args)
@@ -262,6 +326,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         for warning in model.get("warnings", []):
             print(f"  warning: {warning}")
     return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    return run_job(model_commands.export_job(args))
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

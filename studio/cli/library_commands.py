@@ -10,7 +10,7 @@ from studio.engine import Home, export_metrics, remove_model, remove_run, rename
 from .exit_codes import EXIT_OK
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub):
     runs = sub.add_parser("runs", help="list training runs; remove one, or export its metrics")
     runs.add_argument("--json", action="store_true", help="print the list as JSON")
     actions = runs.add_subparsers(dest="action", metavar="ACTION")
@@ -35,12 +35,13 @@ def add_parsers(sub) -> None:
     rename = actions.add_parser("rename", help="give a model a new name")
     rename.add_argument("old", help="the model's name now")
     rename.add_argument("new", help="its new name: letters, digits, '.', '_' or '-'")
+    return actions  # other model actions join it (studio.cli.model_commands)
 
 
 def run(args: argparse.Namespace) -> int | None:
     """Handle an action of ``runs`` or ``models``; None when the command is a plain listing."""
     action = getattr(args, "action", None)
-    if action is None or (args.command == "models" and action == "add"):
+    if action is None or (args.command == "models" and action in ("add", "found")):
         return None  # a listing, or an import (a job: commands.cmd_models runs it)
     home = Home.open()
     if args.command == "runs" and action == "remove":

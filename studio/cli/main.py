@@ -1,7 +1,8 @@
 """``studio``: the window with no arguments; headless subcommands otherwise.
 
 Errors are one line with a hint (``--debug`` shows the traceback). Exit codes: 0 done, 1 the job
-failed, 2 bad input or usage, 130 cancelled with Ctrl+C (after a checkpoint was saved).
+failed, 2 bad input or usage; stopped by a signal after saving a checkpoint: 130 Ctrl+C, 143
+SIGTERM, 129 SIGHUP (see exit_codes).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from studio import __version__
 from studio.api import GENERATION_MODES, StudioError
 from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
-from . import library_commands, plugin_commands
+from . import library_commands, model_commands, plugin_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,13 +82,31 @@ def build_parser() -> argparse.ArgumentParser:
     _isolation(train)
     _processes(train)
 
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure a model against your data: image quality (KID) and memorisation for "
+        "image models, the voice report for text models",
+    )
+    evaluate.add_argument("model", help="checkpoint folder, library model or run name")
+    evaluate.add_argument("--data", required=True, help="the folder or file to compare with")
+    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--out", help="also write the results and samples into this folder")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    text = evaluate.add_argument_group("text models (the voice report)")
+    text.add_argument("--against", help="another model to compare with (the base, say)")
+    text.add_argument("--training", help="the training text (default: what its run used)")
+    text.add_argument("--prompts", type=int, default=8, help="prompts taken from the data")
+    text.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
+
     resume = sub.add_parser("resume", help="continue a stopped or killed run")
     resume.add_argument("run", help="the run's name or folder (see 'studio runs')")
     resume.add_argument("--steps", type=int, help="raise the run's total steps")
     _isolation(resume)
     _processes(resume)
 
-    library_commands.add_parsers(sub)
+    models_sub = library_commands.add_parsers(sub)
+    model_commands.add_subcommands(sub, models_sub)
 
     plugin = sub.add_parser("plugin", help="enable, disable, create, install or remove a plugin")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)

@@ -27,6 +27,11 @@ def add_subcommands(plugin_sub: argparse._SubParsersAction) -> None:
         help="a folder of wheels for the plugin's dependencies (repeatable; offline)",
     )
     install.add_argument("--dry-run", action="store_true", help="resolve and report only")
+    install.add_argument(
+        "--build",
+        action="store_true",
+        help="agree that building a project folder runs its code (wheels need no build)",
+    )
     install.add_argument("--json", action="store_true", help="print the result as JSON")
 
     uninstall = plugin_sub.add_parser("uninstall", help="remove a plugin Studio installed")
@@ -60,8 +65,10 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 def _cmd_install(args: argparse.Namespace) -> int:
     installer = _installer()
+    path = Path(args.path)
+    build = args.build or (path.is_dir() and _agrees_to_build(path))
     result = installer.install(
-        Path(args.path), [Path(p) for p in args.find_links], dry_run_only=args.dry_run
+        path, [Path(p) for p in args.find_links], dry_run_only=args.dry_run, build=build
     )
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2)
@@ -83,6 +90,19 @@ def _cmd_install(args: argparse.Namespace) -> int:
         f"you enable it: studio plugin enable {names}"
     )
     return EXIT_OK
+
+
+def _agrees_to_build(folder: Path) -> bool:
+    """On a terminal, ask before a folder is built; elsewhere the answer is no (see --build)."""
+    if not sys.stdin.isatty():
+        return False
+    print(
+        f"{folder} is a project folder. Building it runs its code (setup.py or its build "
+        "backend) with your rights, before you have approved the plugin.",
+        file=sys.stderr,
+    )
+    answer = input("Build it now? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _cmd_uninstall(args: argparse.Namespace) -> int:

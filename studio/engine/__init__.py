@@ -8,11 +8,15 @@ without the window or the command line noticing.
     session, home, settings     opening Studio: the library folder, the user's settings, plugins
     events, jobs, generation    what every job yields; generating; checking a dataset
     importing                   bringing in a model the user already has (studio models add)
+    evaluation                  measuring a model against a folder (any generator that can)
     train/                      the training job, its loop, loop parameters, batching, seeding
     store/                      atomic writes, checkpoints, trainer state, runs, the model library
     plugins/                    the plugin host, plugin health, fallback exporters, install/
     device/                     choosing a device, host memory during jobs, warming torch up
     process/                    jobs in a child process; which jobs are isolated
+    discovery/                  models other apps keep on this machine (one rule per app)
+    export/                     GGUF and Ollama exports of language models
+    voice_report                how close a text model writes to its writer, and if it copies
 
 Nothing here imports torch at import time; jobs import it when they run.
 """
@@ -20,6 +24,9 @@ Nothing here imports torch at import time; jobs import it when they run.
 from studio.engine.datacheck import DataCheckJob, check_data
 from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolve_device
 from studio.engine.device.warmup import prewarm
+from studio.engine.discovery import find_models
+from studio.engine.discovery import judge as judge_models
+from studio.engine.evaluation import EVALUATIONS, EvaluateJob, latest_evaluation, latest_view
 from studio.engine.events import (
     TERMINAL,
     Cancelled,
@@ -37,6 +44,7 @@ from studio.engine.events import (
     Started,
     TrainResult,
 )
+from studio.engine.export.job import ExportJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
 from studio.engine.importing import ImportJob
@@ -76,20 +84,26 @@ from studio.engine.store.runs import (
 from studio.engine.train.calibrate import CalibrationJob, CalibrationResult
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
+from studio.engine.voice_report import REPORT_FILE as VOICE_REPORT_FILE
+from studio.engine.voice_report import VoiceReportJob
 
 __all__ = [
     "APPROVAL_NOTICE",
     "DEVICE_CHOICES",
+    "EVALUATIONS",
     "FAILURE_LIMIT",
     "ISOLATE_SETTING",
     "TERMINAL",
+    "VOICE_REPORT_FILE",
     "CalibrationJob",
     "CalibrationResult",
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",
     "DataCheckResult",
+    "EvaluateJob",
     "Event",
+    "ExportJob",
     "Failed",
     "Finished",
     "GenerateJob",
@@ -113,14 +127,19 @@ __all__ = [
     "Started",
     "TrainJob",
     "TrainResult",
+    "VoiceReportJob",
     "check_data",
     "describe_device",
     "describe_failure",
     "describe_import",
     "export_metrics",
+    "find_models",
     "find_run",
     "installed_since_start",
     "interrupted_runs",
+    "judge_models",
+    "latest_evaluation",
+    "latest_view",
     "library_models",
     "list_models",
     "list_runs",

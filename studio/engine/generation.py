@@ -34,6 +34,7 @@ from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.library import resolve_checkpoint
+from studio.engine.store.manifest import UNVERIFIED
 from studio.engine.train.loop_params import training_schema
 from studio.engine.train.seeding import seed_everything
 
@@ -103,6 +104,8 @@ class GenerateJob(Job):
         yield Started(self.kind, self.title)
         if self.model_ref:
             checkpoint = resolve_checkpoint(self.home, self.model_ref)
+            if not checkpoint.sealed:
+                yield Log(f"{checkpoint.path}: {UNVERIFIED}", "warning")
             model = ckpt.load_model(generator, checkpoint, device, self.home.base_models)
             model_hash = checkpoint.model_hash
         else:

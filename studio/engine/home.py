@@ -57,6 +57,11 @@ class Home:
         return self.root / "plugins"
 
     @property
+    def import_checks(self) -> Path:
+        """What the throwaway-process import check found, per plugin distribution version."""
+        return self.plugins / "import-checks.json"
+
+    @property
     def settings_file(self) -> Path:
         return self.root / "settings.json"
 

@@ -70,7 +70,10 @@ class Job:
             yield Cancelled(step=getattr(self, "step", None))
         except StudioError as error:
             yield Failed(str(error), traceback.format_exc(), user_error=True)
-        except Exception as error:
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as error:
+            # SystemExit too: a plugin's sys.exit() ends its job, with a message, not the app.
             yield from self._report_failure(describe_failure(error))
 
     def _report_failure(self, failure: Failed) -> Iterator[Event]:
@@ -86,6 +89,11 @@ def describe_failure(error: BaseException) -> Failed:
     from studio.engine.device.devices import is_out_of_memory
 
     details = "".join(traceback.format_exception(error))
+    if isinstance(error, SystemExit):
+        return Failed(
+            f"the job's code called sys.exit({error.code!r}); Studio stopped this job only",
+            details,
+        )
     if is_out_of_memory(error):
         # A generator's own advice rides on the error as notes (error.add_note(...)).
         notes = "; ".join(getattr(error, "__notes__", ()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.engine.evaluation import EvaluateJob
 from studio.engine.home import Home
 from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job
@@ -20,6 +21,7 @@ from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
 from studio.engine.process import policy
 from studio.engine.settings import Settings
+from studio.engine.store.library import resolve_checkpoint
 
 
 @dataclass
@@ -66,9 +68,18 @@ class Session:
             **options,
         )
 
+    def model_modality(self, reference: str | Path) -> str:
+        """Whether a library model, run or checkpoint folder makes text or images."""
+        checkpoint = resolve_checkpoint(self.home, reference)
+        return self.host.generator(checkpoint.generator_id).modality
+
     def import_job(self, path: Path | str, name: str | None = None) -> ImportJob:
         """Import a model the user has (a folder or a file) into the library."""
         return ImportJob(self.host, self.home, path, name=name, health=self.health)
+
+    def evaluate_job(self, model: str | Path, **options: Any) -> EvaluateJob:
+        """Measure ``model`` against ``data=`` with its generator's own measure."""
+        return EvaluateJob(self.host, self.home, model, health=self.health, **options)
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None

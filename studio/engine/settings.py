@@ -73,11 +73,19 @@ class Settings:
             if enabled:
                 disabled.discard(name)
                 approved.add(name)
+                self._forget_import_check(name)
             else:
                 disabled.add(name)
             self.update(
                 {"disabled_plugins": sorted(disabled), "approved_plugins": sorted(approved)}
             )
+
+    def _forget_import_check(self, name: str) -> None:
+        # A new yes gets a new throwaway-process import check (a hang may have been the load).
+        from studio.engine.home import Home
+        from studio.engine.plugins.probe import forget
+
+        forget(Home(self.path.parent).import_checks, name)
 
     def forget_plugin(self, name: str) -> None:
         """Drop every mention of an uninstalled plugin, so a reinstall asks again."""

@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None, *, safe_mode: bool = False) -> int:
         window.session.shutdown()
         return code
     window.statusBar().showMessage(f"Ready in {shown:.2f} s", 5000)
+    from .stop_signals import StopSignals
+
+    # SIGTERM, SIGHUP and a logout close the window as the user would: with a checkpoint saved.
+    StopSignals(app, lambda reason: stop_window(window, reason))
     # After the first paint: the plugins loaded and the window is up, so this start succeeded;
     # then warm torch on the worker.
     QTimer.singleShot(0, lambda: end_start(home.start_marker))
@@ -58,6 +62,12 @@ def main(argv: list[str] | None = None, *, safe_mode: bool = False) -> int:
     code = app.exec()
     window.session.shutdown()  # also when the app quit without closing the window
     return code
+
+
+def stop_window(window, reason: str) -> None:
+    """Close ``window`` because of ``reason`` (a signal, a logout); a training run saves first."""
+    window.statusBar().showMessage(f"{reason}: saving a checkpoint and closing…")
+    window.close()
 
 
 def _report_shown(app, home) -> int:

@@ -28,6 +28,7 @@ from .theme import apply_theme
 from .views.confirm import confirm
 from .views.create_image import ImageCreateView
 from .views.create_text import TextCreateView
+from .views.export_dialog import ExportDialog
 from .views.generator_picker import GeneratorPicker
 from .views.jobs_panel import JobsPanel
 from .views.model_import import ModelImport
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
+        self._action(file, "Export model…", self.open_export, "Ctrl+E")
         self._action(file, "Settings…", self.open_settings, "Ctrl+,")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -247,6 +249,11 @@ class MainWindow(QMainWindow):
 
     def open_library(self) -> ModelLibrary:
         dialog = ModelLibrary(self.session, self)
+        dialog.show()
+        return dialog
+
+    def open_export(self) -> ExportDialog:
+        dialog = ExportDialog(self.session, self)
         dialog.show()
         return dialog
 

@@ -65,9 +65,10 @@ def test_folder_is_read_recursively_with_bom_and_a_bad_file_is_reported(tmp_path
     assert text == "First chapter. 春\n\nSecond — chapter 🙂"
     assert "\ufeff" not in text
     assert len(report.used) == 2
-    (skipped,) = report.skipped
-    assert skipped.path == str(latin)
-    assert "byte offset 3" in skipped.reason and "0xe9" in skipped.reason
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == {"ignored.json", "old.txt"}  # every file not read is named
+    assert "not a text file" in reasons["ignored.json"]
+    assert "byte offset 3" in reasons["old.txt"] and "0xe9" in reasons["old.txt"]
     # Naming the encoding reads it.
     report = DataReport()
     assert read_corpus(latin, "cp1252", report) == "Café crème"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 from PIL import Image
 from support.entrypoints import studio_command
@@ -55,3 +56,21 @@ def test_train_then_generate_on_the_command_line(env, studio_home, tmp_path) -> 
         assert meta["generator"] == "dcgan" and meta["seed"] == 11 + index
         assert len(meta["model_hash"]) == 64 and meta["mode"] == "sample"
         assert json.loads(path.with_suffix(".json").read_text())["seed"] == 11 + index
+
+    # Evaluate the run's model against its folder: figures as JSON, results in the run folder.
+    measured = _run(env, "evaluate", "cli", "--data", str(data), "--json", "--set", "count=12")
+    assert measured.returncode == 0, measured.stderr + measured.stdout
+    figures = json.loads(measured.stdout)
+    assert figures["kid"] > 0 and figures["kid_std"] >= 0 and figures["images"] == 12
+    assert figures["training_images"] == 6
+    (folder,) = figures["results"]
+    assert folder.startswith(str(studio_home / "runs" / "cli" / "evaluations"))
+    saved = json.loads((Path(folder) / "results.json").read_text())
+    assert saved["figures"]["kid"] == figures["kid"] and saved["generator"] == "dcgan"
+    assert len(saved["details"]["nearest"]) == 12
+    with Image.open(Path(folder) / "nearest.png") as view:
+        assert view.width > 2 * 32
+    text = _run(env, "evaluate", "cli", "--data", str(data), "--set", "count=12")
+    assert text.returncode == 0 and text.stdout.startswith("KID "), text.stderr
+    missing = _run(env, "evaluate", "cli", "--data", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no file or folder" in missing.stderr

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lm_support import import_model
 from support import tiny_lm
 
-from studio.engine import Finished, Home, ImportJob, load_plugins
+from studio.engine import Home, load_plugins
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +30,6 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture
 def lm_host():
     return load_plugins()
-
-
-def import_model(host, home: Home, path: Path, name: str | None = None) -> Finished:
-    events = list(ImportJob(host, home, path, name=name).run())
-    assert isinstance(events[-1], Finished), events[-1]
-    return events[-1]
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_a_long_prompt_is_cut_from_the_left_with_a_notice(lm_host, home, llama) 
 
 @pytest.mark.parametrize("kind", ["gpt2", "gguf"])
 def test_other_shapes_generate(lm_host, home, sources, kind) -> None:
-    from conftest import import_model
+    from lm_support import import_model
 
     name = import_model(lm_host, home, sources[kind]).result["name"]
     _, text, _ = _generate(lm_host, home, name, max_new_tokens=10)

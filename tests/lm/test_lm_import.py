@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import import_model
+from lm_support import import_model
 from support import tiny_lm
 
 from studio.api import NOT_IMPORTABLE, Generator

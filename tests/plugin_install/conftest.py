@@ -6,7 +6,6 @@ pip runs are the slow part (about a second each), so every small project is buil
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,11 @@ from studio.engine.plugins.install.resolve import pip
 
 @pytest.fixture(autouse=True)
 def _forget_plugin_sites():
-    """Take any library's plugin site off sys.path after each test, so none leaks into others."""
+    """Take any library's plugin site gate away after each test, so none leaks into others."""
     yield
-    import importlib
+    from studio.engine.plugins.install import gate
 
-    from studio.engine.plugins.install import site as plugin_site
-
-    for site in plugin_site._active:
-        if site in sys.path:
-            sys.path.remove(site)
-    plugin_site._active.clear()
-    importlib.invalidate_caches()
+    gate.remove()
 
 
 @pytest.fixture(scope="session")

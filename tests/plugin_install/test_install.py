@@ -127,7 +127,7 @@ def test_a_wheel_without_a_studio_entry_point_is_refused(
 
 def test_install_from_a_project_folder(installer: PluginInstaller, tmp_path: Path) -> None:
     project = write_project(tmp_path, "studio-fromfolder", plugin="fromfolder")
-    result = installer.install(project)
+    result = installer.install(project, build=True)
     assert (result.name, result.version, result.plugins) == (
         "studio-fromfolder",
         "1.0",

@@ -91,3 +91,28 @@ def test_a_plugin_disabled_after_three_failures_is_named(qtbot, home: Home, plug
     assert not notice.isHidden()
     assert "plugin 'sometimes' failed 3 jobs in this session and has been disabled" in notice.text()
     assert widget.status_of("sometimes") == "disabled"
+
+
+@pytest.mark.parametrize("answer", ["No", "Yes"])
+def test_install_from_folder_asks_before_building(
+    qtbot, dialog, tmp_path: Path, monkeypatch, answer: str
+) -> None:
+    from install_support import write_project
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    project = write_project(tmp_path, "studio-asked", plugin="asked")
+    asked: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(project))
+
+    def question(_parent, _title, text):  # the modal question, answered as the user would
+        asked.append(text)
+        return getattr(QMessageBox.StandardButton, answer)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    panel = dialog.install_panel
+    panel.buttons["folder"].click()
+    assert asked and "runs its code" in asked[0]
+    if answer == "No":
+        assert not panel.busy() and not panel.installer.installed()
+        return
+    assert "Installed studio-asked 1.0" in wait_done(qtbot, dialog)

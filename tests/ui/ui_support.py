@@ -39,3 +39,14 @@ def answer_next_question(button) -> list[str]:
 
     QTimer.singleShot(20, click)
     return seen
+
+
+def train_slowly(qtbot, window, corpus, steps: int, until: int):
+    """Start a slow tinychar run in the window (no scheduled checkpoint); wait ``until`` steps."""
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": steps, "step_delay_ms": 20, "checkpoint_every": 1000})
+    view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= until, timeout=30_000)
+    return view

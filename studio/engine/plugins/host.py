@@ -7,13 +7,17 @@ that one has no per-plugin guard, so one broken plugin would take down the start
 A plugin that fails to import, exits at import, declares an incompatible API, misspells or
 mis-signs a hook, or raises from ``register_generators`` is unregistered (its modules dropped from
 ``sys.modules``) and recorded as failed with its reason and traceback. Every other plugin loads.
+
+Before any of that, with the user's settings: an entry point whose name is taken is skipped
+(``discovery``), only the enabled plugins' distributions are made importable from the plugin site
+(``install/gate.py``), and a new or changed third-party plugin is first imported in a throwaway
+process (``probe.py``), so one that ends or crashes the process at import is caught.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib.metadata as metadata
-import inspect
 import os
 import sys
 import traceback
@@ -25,18 +29,21 @@ import pluggy
 
 from studio.api import (
     API_VERSION,
-    GENERATION_MODES,
     Generator,
     StudioError,
     hookspecs,
     is_compatible,
 )
+from studio.engine.plugins.discovery import (
+    entry_points_with_rivals,
+    import_check,
+    is_builtin,
+    open_site,
+)
 from studio.engine.plugins.install.site import activate as activate_plugin_site
+from studio.engine.plugins.validate import InvalidGenerator, check_generator
 from studio.engine.settings import Settings
 
-ENTRY_POINT_GROUP = "studio.plugins"
-# The distribution that ships Studio and its built-in plugins.
-BUILTIN_DISTRIBUTION = "studio"
 # Studio's own fallback implementations, registered like datasette's default plugins.
 CORE_PLUGINS = ("studio.engine.plugins.exporters",)
 
@@ -141,22 +148,28 @@ def load_plugins(
     job's child process loads the plugins its parent had loaded (the parent already decided).
     """
     safe = safe_mode
-    if settings is not None:
-        # Plugins Studio installed live in the library's plugin site; see plugin_site.
-        activate_plugin_site(settings.path.parent)
+    site = activate_plugin_site(settings.path.parent) if settings is not None else None
     disabled = settings.disabled_plugins if settings else set()
     approved = settings.approved_plugins if settings else set()
     host = PluginHost(new_manager(), {}, {}, {}, safe_mode=safe)
     for module_name in CORE_PLUGINS:
         host.manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
 
-    for entry_point in _entry_points():
-        if only is not None and entry_point.name not in only:
-            continue
+    to_load = []
+    for entry_point, taken_by in entry_points_with_rivals():
+        if only is not None and (entry_point.name not in only or taken_by is not None):
+            continue  # a job's child: exactly what its parent loaded, which decided already
         record = _record_for(entry_point)
-        host.records[record.name] = record
         if only is not None:
-            _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
+            to_load.append((record, entry_point))
+        elif taken_by is not None:
+            # Built-ins always win; a name two plugins share is neither's: it is never shared.
+            record.name = f"{entry_point.name}@{record.source}"
+            record.status = "failed"
+            record.reason = (
+                f"skipped: its entry point name '{entry_point.name}' is already taken by "
+                f"{taken_by}; a plugin can never hide another"
+            )
         elif record.name in disabled:
             record.status = "disabled"
         elif safe and not record.builtin:
@@ -165,18 +178,25 @@ def load_plugins(
             record.status = "awaiting-approval"
             record.reason = APPROVAL_NOTICE
         else:
-            _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
+            to_load.append((record, entry_point))
+        host.records[record.name] = record
+    if site is not None:
+        open_site(site, [ep for record, ep in to_load if not record.builtin])
+        crashed = import_check(site, [(r, ep) for r, ep in to_load if not r.builtin])
+    else:
+        crashed = {}
+    for record, entry_point in to_load:
+        if record.name in crashed:
+            record.status = "failed"
+            record.reason = crashed[record.name]
+            record.traceback = f"{record.reason}\n"
+            continue
+        _guarded_load(host, record, entry_point.load, root_module=entry_point.module)
     for name, plugin in extra:
         record = PluginRecord(name, getattr(plugin, "__name__", name), IN_PROCESS, "", False)
         host.records[name] = record
         _guarded_load(host, record, lambda plugin=plugin: plugin, root_module=None)
     return host
-
-
-def _entry_points() -> list[metadata.EntryPoint]:
-    found = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    # Built-ins first, then third-party, each alphabetically, so load order is stable.
-    return sorted(found.values(), key=lambda ep: (not _is_builtin(ep), ep.name))
 
 
 def installed_since_start(host: PluginHost) -> list[PluginRecord]:
@@ -186,7 +206,7 @@ def installed_since_start(host: PluginHost) -> list[PluginRecord]:
 
     importlib.invalidate_caches()
     records = []
-    for entry_point in _entry_points():
+    for entry_point, _taken_by in entry_points_with_rivals():
         if entry_point.name not in host.records:
             record = _record_for(entry_point)
             record.status = "awaiting-restart"
@@ -195,14 +215,9 @@ def installed_since_start(host: PluginHost) -> list[PluginRecord]:
     return records
 
 
-def _is_builtin(entry_point: metadata.EntryPoint) -> bool:
-    dist = entry_point.dist
-    return dist is not None and dist.name == BUILTIN_DISTRIBUTION
-
-
 def _record_for(entry_point: metadata.EntryPoint) -> PluginRecord:
     dist = entry_point.dist
-    builtin = _is_builtin(entry_point)
+    builtin = is_builtin(entry_point)
     return PluginRecord(
         name=entry_point.name,
         module=entry_point.value,
@@ -317,22 +332,10 @@ def _checked_generators(host: PluginHost, result: object, name: str) -> list[Gen
         )
     seen: set[str] = set()
     for generator in result:
-        if not isinstance(generator, Generator) or inspect.isclass(generator):
-            raise PluginLoadError(
-                f"register_generators returned {generator!r}, not a Generator instance"
-            )
-        if not generator.id or not generator.name:
-            raise PluginLoadError(f"generator {type(generator).__name__} has no id or name")
-        if not generator.modes or any(m not in GENERATION_MODES for m in generator.modes):
-            raise PluginLoadError(
-                f"generator '{generator.id}' has modes {generator.modes!r}; "
-                f"each must be one of {', '.join(GENERATION_MODES)}"
-            )
-        if generator.modality not in ("text", "image"):
-            raise PluginLoadError(
-                f"generator '{generator.id}' has modality {generator.modality!r}; "
-                "expected 'text' or 'image'"
-            )
+        try:
+            check_generator(generator)
+        except InvalidGenerator as error:
+            raise PluginLoadError(str(error)) from error
         owner = host.generator_plugin.get(generator.id)
         if owner is not None or generator.id in seen:
             raise PluginLoadError(

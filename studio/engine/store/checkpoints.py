@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from studio.api import CheckpointError, Generator, ModelHandle
 from studio.engine.store import state_io
 from studio.engine.store.atomic import fsync_dir, fsync_tree
+from studio.engine.store.manifest import confined, seal, verify_seal
 
 if TYPE_CHECKING:
     import torch
@@ -42,6 +43,8 @@ TEMP_PREFIX = ".tmp-"
 class Checkpoint:
     path: Path
     manifest: dict[str, Any]
+    # False for a checkpoint from before manifests carried their checksum (see manifest.py).
+    sealed: bool = True
 
     @property
     def generator_id(self) -> str:
@@ -97,10 +100,13 @@ def save_checkpoint(
     parent: dict[str, Any] | None = None,
     trainer_state: Any = None,
     extra: dict[str, Any] | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> Checkpoint:
     """Write a complete checkpoint to ``destination`` atomically and return it.
 
     ``extra`` adds top-level manifest entries (an imported model's library entry marks itself).
+    ``origin`` names the run that wrote it (name and id), so the library can tell a model of the
+    same lineage from another one that happens to share its name.
     """
     from safetensors.torch import save_file, save_model
 
@@ -131,6 +137,7 @@ def save_checkpoint(
             "dataset_fingerprint": dataset_fingerprint,
             "parent": parent,
             "base": model.base,
+            "origin": origin,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             **(extra or {}),
             "files": {
@@ -139,6 +146,7 @@ def save_checkpoint(
                 if p.is_file()
             },
         }
+        manifest = seal(manifest)
         # The manifest goes last: a folder without it was never finished.
         (temp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         fsync_tree(temp)
@@ -181,18 +189,20 @@ def read_checkpoint(path: Path, *, verify: bool = True) -> Checkpoint:
         raise CheckpointError(f"corrupt checkpoint {path}: unreadable manifest ({error})") from None
     if manifest.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a Studio checkpoint")
-    if WEIGHTS not in files:
+    if not isinstance(files, dict) or WEIGHTS not in files:
         raise CheckpointError(f"corrupt checkpoint {path}: the manifest lists no weights")
+    sealed = verify_seal(path, manifest)
+    listed = {name: confined(path, name) for name in files}
     if verify:
         for name, expected in files.items():
-            file = path / name
+            file = listed[name]
             if not file.is_file():
                 raise CheckpointError(f"corrupt checkpoint {path}: {name} is missing")
             if sha256_file(file) != expected:
                 raise CheckpointError(
                     f"corrupt checkpoint {path}: {name} does not match its recorded hash"
                 )
-    return Checkpoint(path, manifest)
+    return Checkpoint(path, manifest, sealed)
 
 
 def load_model(
@@ -214,10 +224,13 @@ def load_model(
             f"{checkpoint.path} was made by generator '{checkpoint.generator_id}', "
             f"not '{generator.id}'"
         )
-    assets = {}
-    assets_dir = checkpoint.path / ASSETS
-    if assets_dir.is_dir():
-        assets = {p.name: p.read_bytes() for p in sorted(assets_dir.iterdir()) if p.is_file()}
+    # Only the assets the manifest lists (and hashed): a file dropped in later is never read.
+    prefix = f"{ASSETS}/"
+    assets = {
+        name[len(prefix) :]: confined(checkpoint.path, name).read_bytes()
+        for name in sorted(checkpoint.manifest["files"])
+        if name.startswith(prefix) and "/" not in name[len(prefix) :]
+    }
     config = dict(checkpoint.manifest["config"])
     if checkpoint.base is None:
         model = generator.load_model(config, assets)
@@ -230,12 +243,17 @@ def load_model(
             config, assets, base=verified_base(base_models, checkpoint.base)
         )
         model.base = checkpoint.base
+    weights = str(checkpoint.path / WEIGHTS)
     try:
-        missing, unexpected = load_weights(
-            model.module, str(checkpoint.path / WEIGHTS), strict=False, device=str(device)
-        )
+        _check_shapes(checkpoint, generator, model.module, weights)
+        missing, unexpected = load_weights(model.module, weights, strict=False, device=str(device))
     except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(f"corrupt checkpoint {checkpoint.path}: {error}") from None
+    except RuntimeError as error:  # torch's multi-line load_state_dict report
+        first = str(error).strip().splitlines()[-1].strip()
+        raise CheckpointError(
+            f"checkpoint {checkpoint.path} does not fit this generator ('{generator.id}'): {first}"
+        ) from None
     if missing or unexpected:
         raise CheckpointError(
             f"checkpoint {checkpoint.path} does not fit this version of '{generator.id}' "
@@ -243,6 +261,22 @@ def load_model(
         )
     model.module.to(device)
     return model
+
+
+def _check_shapes(checkpoint: Checkpoint, generator: Generator, module: Any, weights: str) -> None:
+    """One line naming the first tensor whose shape differs, before torch's long report."""
+    from safetensors import safe_open
+
+    expected = {name: tuple(t.shape) for name, t in module.state_dict().items()}
+    with safe_open(weights, framework="pt") as handle:
+        for name in handle.keys():  # noqa: SIM118 — safe_open is not a mapping
+            shape = tuple(handle.get_slice(name).get_shape())
+            if name in expected and expected[name] != shape:
+                raise CheckpointError(
+                    f"checkpoint {checkpoint.path} does not fit this generator "
+                    f"('{generator.id}'): {name} is {list(shape)} in the checkpoint but "
+                    f"{list(expected[name])} in the model its config builds"
+                )
 
 
 def load_trainer_state(checkpoint: Checkpoint) -> Any:
@@ -284,6 +318,48 @@ def newest_valid(folder: Path) -> Checkpoint | None:
     return None
 
 
+def newest_setting_aside(folder: Path, aside: Path) -> tuple[Checkpoint | None, list[str]]:
+    """The newest intact checkpoint; every damaged one newer than it is moved into ``aside``.
+
+    Moved, never deleted (a user may still want to look at it), and out of the checkpoint folder,
+    so a resumed run can write that step again. Returns the checkpoint and one note per move.
+    """
+    notes = []
+    steps = sorted(
+        (c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")),
+        key=lambda c: c.name,
+        reverse=True,
+    ) if folder.is_dir() else []  # fmt: skip
+    for child in steps:
+        try:
+            return read_checkpoint(child, verify=True), notes
+        except CheckpointError as error:
+            aside.mkdir(parents=True, exist_ok=True)
+            target = aside / f"{child.name}-{uuid.uuid4().hex[:6]}"
+            os.rename(child, target)
+            notes.append(f"skipped a damaged checkpoint ({error}); it was moved to {target}")
+    return None, notes
+
+
+def lineage_of(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
+    """What a fine-tune records of its parent checkpoint (None for a model from scratch)."""
+    if checkpoint is None:
+        return None
+    return {
+        "path": str(checkpoint.path),
+        "model_hash": checkpoint.model_hash,
+        "generator": checkpoint.generator_id,
+        "step": checkpoint.step,
+        "parent": checkpoint.manifest.get("parent"),
+    }
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep only the newest ``keep`` checkpoints in ``folder``."""
+    for old in list_checkpoints(folder)[:-keep]:
+        remove_checkpoint(old.path)
+
+
 def remove_checkpoint(path: Path) -> None:
     """Delete a checkpoint atomically: renamed out of sight first, so a kill never leaves half."""
     doomed = path.parent / f"{TEMP_PREFIX}delete-{path.name}-{uuid.uuid4().hex[:8]}"
@@ -297,22 +373,3 @@ def sweep_temporaries(folder: Path) -> None:
         for child in folder.iterdir():
             if child.name.startswith(TEMP_PREFIX):
                 shutil.rmtree(child, ignore_errors=True)
-
-
-def lineage(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
-    """What a run or a fine-tuned model records of the checkpoint it started from."""
-    if checkpoint is None:
-        return None
-    return {
-        "path": str(checkpoint.path),
-        "model_hash": checkpoint.model_hash,
-        "generator": checkpoint.generator_id,
-        "step": checkpoint.step,
-        "parent": checkpoint.manifest.get("parent"),
-    }
-
-
-def prune(folder: Path, keep: int) -> None:
-    """Keep the newest ``keep`` checkpoints in ``folder``."""
-    for old in list_checkpoints(folder)[:-keep]:
-        remove_checkpoint(old.path)

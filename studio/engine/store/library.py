@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 from studio.api import CheckpointError
 from studio.engine.home import Home
+from studio.engine.store.atomic import fsync_dir, fsync_tree
 from studio.engine.store.checkpoints import (
     MANIFEST,
     Checkpoint,
@@ -18,7 +20,7 @@ from studio.engine.store.checkpoints import (
     refuse_pickle,
 )
 from studio.engine.store.imports import read_record
-from studio.engine.store.runs import RUN_FILE, list_runs, open_run
+from studio.engine.store.runs import RUN_FILE, Run, list_runs, open_run
 
 
 def resolve_checkpoint(home: Home, reference: str | Path) -> Checkpoint:
@@ -43,27 +45,69 @@ def resolve_checkpoint(home: Home, reference: str | Path) -> Checkpoint:
     )
 
 
-def publish_model(home: Home, checkpoint: Checkpoint, name: str) -> Checkpoint:
-    """Place a finished run's checkpoint in the library under ``name``.
+def publish_model(
+    home: Home, checkpoint: Checkpoint, name: str, *, run_id: str | None = None
+) -> tuple[Checkpoint, str]:
+    """Place a finished run's checkpoint in the library under ``name`` (or a free variant of it).
 
-    Files are hard-linked where the filesystem allows (checkpoint files never change), so a model
-    costs no second copy of its weights.
+    A library model is replaced only by a later checkpoint of the same run (``run_id``, recorded
+    in each checkpoint's origin): a run of another lineage that shares the name, or a fine-tune
+    of the model itself, gets the next free name (``name-2``...) instead. Returns the model and
+    the name it got. The files are copied, never hard-linked, so damage to one copy (a disk
+    error, an edit) never reaches the other.
     """
-    destination = home.models / name
+    chosen = _free_name(home, checkpoint, name, run_id)
+    destination = home.models / chosen
+    temp = home.models / f".tmp-publish-{chosen}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(checkpoint.path, temp)
+    fsync_tree(temp)
     if destination.exists():
-        shutil.rmtree(destination)
-    temp = home.models / f".tmp-publish-{name}"
-    shutil.rmtree(temp, ignore_errors=True)
-    shutil.copytree(checkpoint.path, temp, copy_function=_link_or_copy)
-    os.rename(temp, destination)
-    return read_checkpoint(destination, verify=False)
+        retired = home.models / f".tmp-retired-{chosen}-{uuid.uuid4().hex[:8]}"
+        os.rename(destination, retired)  # out of sight first: a kill never leaves half of it
+        os.rename(temp, destination)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.rename(temp, destination)
+    fsync_dir(home.models)
+    return read_checkpoint(destination, verify=False), chosen
 
 
-def _link_or_copy(source: str, destination: str) -> None:
+def publish_run_model(home: Home, run: Run, final: Path) -> tuple[Checkpoint, str]:
+    """Publish ``run``'s final checkpoint; returns the model and a notice if it got a new name.
+
+    A resumed run updates the model it published before, under the name it got then.
+    """
+    wanted = Path(run.info["model"]).name if run.info.get("model") else run.name
+    checkpoint = read_checkpoint(final, verify=False)
+    published, chosen = publish_model(home, checkpoint, wanted, run_id=run.info.get("id"))
+    if chosen == wanted:
+        return published, ""
+    return published, (
+        f"the library already has a model '{wanted}' from another run; this one is saved as "
+        f"'{chosen}' and nothing was replaced"
+    )
+
+
+def _free_name(home: Home, checkpoint: Checkpoint, name: str, run_id: str | None) -> str:
+    parent = (checkpoint.manifest.get("parent") or {}).get("path")
+    candidate, suffix = name, 2
+    while True:
+        existing = home.models / candidate
+        if not existing.exists():
+            return candidate
+        same_run = run_id is not None and _origin_id(existing) == run_id
+        is_parent = parent is not None and Path(parent).resolve() == existing.resolve()
+        if same_run and not is_parent:
+            return candidate
+        candidate, suffix = f"{name}-{suffix}", suffix + 1
+
+
+def _origin_id(model: Path) -> str | None:
     try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
+        origin = read_checkpoint(model, verify=False).manifest.get("origin") or {}
+    except CheckpointError:
+        return None  # unreadable: certainly not ours to replace
+    return origin.get("run_id") if isinstance(origin, dict) else None
 
 
 def list_models(home: Home) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from studio.engine.store.checkpoints import list_checkpoints
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -74,6 +76,37 @@ class Run:
         }
 
 
+class RunLock:
+    """One writer per run: held by the process training it, released when that process ends.
+
+    A second ``train`` or ``resume`` of a live run is refused with the holder's PID instead of
+    fighting it for the run's files. The lock is the operating system's (``filelock``), so a
+    killed process never leaves a stale one behind.
+    """
+
+    def __init__(self, run: Run) -> None:
+        from filelock import FileLock
+
+        self.run = run
+        self._lock = FileLock(run.path / LOCK_FILE, timeout=0)
+
+    def acquire(self) -> RunLock:
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            holder = read_json(self.run.path / RUN_FILE, default={}).get("pid") or "another"
+            raise StudioError(
+                f"run '{self.run.name}' is being trained by process {holder}; stop that one "
+                "first (or wait for it), then resume"
+            ) from None
+        return self
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -112,7 +145,9 @@ def create_run(runs_dir: Path, generator_id: str, name: str | None, info: dict[s
         except FileExistsError:
             path = runs_dir / f"{base}-{suffix}"
             suffix += 1
-    run = Run(path, {"name": path.name, "generator": generator_id, "created": _now(), **info})
+    # The id tells this run's library model from one of another run that had the same name.
+    identity = {"name": path.name, "id": uuid.uuid4().hex, "generator": generator_id}
+    run = Run(path, {**identity, "created": _now(), **info})
     run.previews_dir.mkdir()
     run.checkpoints_dir.mkdir()
     run.save()

@@ -227,3 +227,11 @@ def rng_from_json(plain: dict[str, Any]) -> dict[str, Any]:
     if "cuda" in plain:
         state["cuda"] = [torch.tensor(s, dtype=torch.uint8) for s in plain["cuda"]]
     return state
+
+
+def own_rng(state: dict[str, Any], rank: int, world: int) -> dict[str, Any]:
+    """This rank's random state from a checkpoint: exact when it has one per rank, as saved."""
+    per_rank = json.loads(state["rng_ranks"]) if "rng_ranks" in state else None
+    if per_rank is not None and len(per_rank) == world:
+        return rng_from_json(per_rank[rank])
+    return state["rng"]  # one process, or another world size: rank 0's (not bit-exact then)

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,14 @@ from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store import checkpoints as ckpt
 from studio.engine.store.atomic import read_json
-from studio.engine.store.library import publish_model, resolve_checkpoint
+from studio.engine.store.checkpoints import lineage_of
+from studio.engine.store.library import publish_run_model, resolve_checkpoint
+from studio.engine.store.manifest import UNVERIFIED
 from studio.engine.store.runs import (
     RUN_FILE,
     MetricsLog,
     Run,
+    RunLock,
     create_run,
     find_run,
     truncate_metrics,
@@ -85,6 +89,8 @@ class TrainJob(Job):
         self.run_record: Run | None = None
         self._logs: list[str] = []
         self.ranks: distributed.Ranks | None = None  # under torchrun
+        self._warnings: list[str] = []  # found while preparing; told once the job has started
+        self._lock: RunLock | None = None
         verb = "Resume" if resume else "Fine-tune" if from_checkpoint else "Train"
         self.title = f"{verb} {resume or generator_id}"
 
@@ -104,8 +110,11 @@ class TrainJob(Job):
             self._join_ranks(params)
             start = None
             if self.main:
+                # Before anything is written: a run another process is training is refused.
+                self._lock = RunLock(run).acquire()
                 ckpt.sweep_temporaries(run.checkpoints_dir)
-                start = ckpt.newest_valid(run.checkpoints_dir)
+                start, notes = ckpt.newest_setting_aside(run.checkpoints_dir, run.path / "damaged")
+                self._warnings += notes
             if self.ranks is not None:  # every rank resumes from the checkpoint rank 0 chose
                 chosen = self.ranks.broadcast_text(str(start.path) if start else None)
                 start = ckpt.read_checkpoint(Path(chosen)) if chosen else None
@@ -113,6 +122,7 @@ class TrainJob(Job):
                 raise StudioError(f"run '{run.name}' has no complete checkpoint to resume from")
             self.data_path = Path(run.info["data"])
             if self.main:
+                run.info.setdefault("id", uuid.uuid4().hex)  # runs from before ids: one from now
                 run.save(status="running", pid=os.getpid(), params=params)
             return generator, run, params, start, True
 
@@ -145,10 +155,15 @@ class TrainJob(Job):
                 "pid": os.getpid(),
                 "step": 0,
                 "generator_version": generator.version,
-                "parent": ckpt.lineage(parent),
+                "parent": lineage_of(parent),
                 **({"processes": self.ranks.world} if self.ranks else {}),
             },
         )
+        self._lock = RunLock(run).acquire()
+        if self.name and run.name != self.name:
+            self._warnings.append(
+                f"a run named '{self.name}' already exists, so this one is '{run.name}'"
+            )
         if self.ranks is not None:
             self.ranks.broadcast_text(str(run.path))
         return generator, run, params, parent, False
@@ -164,12 +179,24 @@ class TrainJob(Job):
     def body(self) -> Iterator[Event]:
         import torch
 
-        generator, run, params, start, resuming = self._prepare()
-        self.run_record = run
-        device = self.ranks.device if self.ranks else resolve_device(params["device"])
-        yield Started(self.kind, self.title, run_dir=run.path)
-        where = f" (rank 0 of {self.ranks.world})" if self.ranks else ""
-        yield Log(f"training on {describe_device(device)['name']}{where} in {run.path}")
+        try:
+            generator, run, params, start, resuming = self._prepare()
+            self.run_record = run
+            device = self.ranks.device if self.ranks else resolve_device(params["device"])
+            yield Started(self.kind, self.title, run_dir=run.path)
+            where = f" (rank 0 of {self.ranks.world})" if self.ranks else ""
+            yield Log(f"training on {describe_device(device)['name']}{where} in {run.path}")
+            for warning in self._warnings:
+                yield Log(warning, "warning")
+            if start is not None and not start.sealed:
+                yield Log(f"{start.path}: {UNVERIFIED}", "warning")
+            yield from self._guarded(torch, generator, run, params, start, resuming, device)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _guarded(self, torch, generator, run, params, start, resuming, device) -> Iterator[Event]:
+        """Train, recording how the run ended in its run.json whatever happens."""
         host_memory.keep_freed_memory()  # until free_memory() below: no page faults per step
         try:
             for event in self._train(torch, generator, run, params, start, resuming, device):
@@ -235,13 +262,13 @@ class TrainJob(Job):
             state = ckpt.load_trainer_state(start)
             trainer.load_state_dict(state["trainer"])
             sampler.restore(state["data"])
-            restore_rng(_own_rng(state, rank, world))
+            restore_rng(distributed.own_rng(state, rank, world))
             step = start.step
             if self.main:
                 truncate_metrics(run.metrics_file, step)
             yield Log(f"resumed from step {step}")
         self.step = step
-        lineage = ckpt.lineage(start) if (start and not resuming) else run.info.get("parent")
+        lineage = lineage_of(start) if (start and not resuming) else run.info.get("parent")
 
         def save(reason: str) -> CheckpointSaved:
             rng = capture_rng()
@@ -267,6 +294,7 @@ class TrainJob(Job):
                     "data": sampler.position(),
                     **({"rng_ranks": json.dumps(every)} if ranks is not None else {}),
                 },
+                origin={"run": run.name, "run_id": run.info.get("id")},
             )
             ckpt.prune(run.checkpoints_dir, params["keep_checkpoints"])
             run.save(step=step, last_checkpoint=str(saved.path))
@@ -345,7 +373,9 @@ class TrainJob(Job):
         if not self.main:
             yield Finished(TrainResult(run.path, final, None, step))  # rank 0 publishes
             return
-        published = publish_model(self.home, ckpt.read_checkpoint(final, verify=False), run.name)
+        published, notice = publish_run_model(self.home, run, final)
+        if notice:
+            yield Log(notice, "warning")
         run.save(status="finished", pid=0, model=str(published.path))
         yield Finished(TrainResult(run.path, final, published.path, step))
 
@@ -369,19 +399,13 @@ class TrainJob(Job):
                 "step": step,
                 "index": index,
                 "seed": getattr(sample, "seed", None),
+                # e.g. {"view": "nearest"}: what kind of picture it is, for the Runs view.
+                **({"extra": sample.extra} if getattr(sample, "extra", None) else {}),
             }
             paths = export(
                 self.host, sample, run.previews_dir, f"step-{step:07d}-{index}", metadata
             )
             yield SampleEvent(sample, step=step, paths=tuple(paths))
-
-
-def _own_rng(state: dict[str, Any], rank: int, world: int) -> dict[str, Any]:
-    """This rank's random state from a checkpoint: exact when it has one per rank, as saved."""
-    per_rank = json.loads(state["rng_ranks"]) if "rng_ranks" in state else None
-    if per_rank is not None and len(per_rank) == world:
-        return distributed.rng_from_json(per_rank[rank])
-    return state["rng"]  # one process, or another world size: rank 0's (not bit-exact then)
 
 
 class _NoMetrics:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -118,9 +119,9 @@ class PluginInstallPanel(QWidget):
 
     # -- actions (public so tests can drive them without a file chooser) ------------------------
 
-    def install(self, path: Path) -> None:
+    def install(self, path: Path, build: bool = False) -> None:
         self.status.setText(f"Installing {Path(path).name}… (resolving offline first)")
-        self._start(lambda: self.installer.install(Path(path)), self._installed)
+        self._start(lambda: self.installer.install(Path(path), build=build), self._installed)
 
     def uninstall(self, name: str) -> None:
         self.status.setText(f"Uninstalling {name}…")
@@ -140,8 +141,18 @@ class PluginInstallPanel(QWidget):
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Install a plugin project folder")
-        if path:
-            self.install(Path(path))
+        if path and self._agrees_to_build(Path(path)):
+            self.install(Path(path), build=True)
+
+    def _agrees_to_build(self, folder: Path) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Build this project?",
+            f"{folder} is a project folder. Building it runs its code (setup.py or its build "
+            "backend) with your rights, before you have approved the plugin.\n\n"
+            "Build and install it?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _uninstall_selected(self) -> None:
         name = self.selected()

@@ -19,12 +19,21 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import StudioError
-from studio.engine import export_metrics, list_runs, read_metrics, remove_run, resume_problem
+from studio.engine import (
+    export_metrics,
+    latest_view,
+    list_runs,
+    read_metrics,
+    remove_run,
+    resume_problem,
+)
 
 from ..models.curves import CurveStore
 from ..session import Session
 from .confirm import confirm, offer_resume
 from .curves import CurvesView
+from .nearest_view import NearestView
+from .voice_report_view import VoiceReportView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -76,7 +85,14 @@ class RunsView(QWidget):
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(self.detail)
-        bottom_layout.addWidget(self.curves, 1)
+        self.voice = VoiceReportView()  # shown for runs with a voice report
+        self.nearest = NearestView()
+        graphs = QSplitter(Qt.Orientation.Horizontal)
+        graphs.addWidget(self.curves)
+        graphs.addWidget(self.nearest)
+        graphs.setSizes([560, 300])
+        bottom_layout.addWidget(graphs, 1)
+        bottom_layout.addWidget(self.voice, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
@@ -173,6 +189,7 @@ class RunsView(QWidget):
         store = CurveStore()
         store.extend((r["step"], r["values"]) for r in read_metrics(run.metrics_file))
         self.curves.set_store(store)
+        self.voice.show_run(run.path)
         report = run.info.get("report") or {}
         skipped = len(report.get("skipped", []))
         self.detail.setText(
@@ -180,6 +197,11 @@ class RunsView(QWidget):
             + (f" ({skipped} file(s) skipped)" if skipped else "")
         )
         offer_resume(self.resume_button, resume_problem(run))
+        found = latest_view(run.path)
+        if found is None:
+            self.nearest.clear("This run has no memorisation view (image generators make one).")
+        else:
+            self.nearest.show_file(*found)
 
     def export_selected(self) -> Path | None:
         run = self._selected_run()

@@ -48,6 +48,7 @@ from .curves import CurvesView
 from .dataset_picker import DatasetPicker
 from .gallery import Gallery, GalleryItem, to_qimage
 from .job_binding import JobView
+from .nearest_view import NearestView
 from .param_form import FormSlot, ParamForm
 
 
@@ -96,6 +97,7 @@ class TrainView(JobView):
         self.text_previews = QPlainTextEdit()
         self.text_previews.setReadOnly(True)
         self.text_previews.setPlaceholderText("Preview samples appear here as training goes.")
+        self.nearest = NearestView()
         self.checkpoints = QListWidget()
         self.checkpoints.setObjectName("checkpoints")
         self.log = QPlainTextEdit()
@@ -127,13 +129,14 @@ class TrainView(JobView):
         samples = QSplitter(Qt.Orientation.Horizontal)
         for title, widget in (
             ("Previews", self._stack_previews()),
+            ("Nearest training images", self.nearest),
             ("Checkpoints", self.checkpoints),
             ("Log", self.log),
         ):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(widget)
             samples.addWidget(box)
-        samples.setSizes([420, 200, 260])
+        samples.setSizes([360, 300, 160, 200])
         top = QHBoxLayout()
         top.addWidget(self.progress, 1)
         top.addWidget(self.eta)
@@ -197,6 +200,7 @@ class TrainView(JobView):
         self.store.clear()
         self.curves.set_store(self.store)
         self.previews.clear()
+        self.nearest.clear()
         self.text_previews.clear()
         self.checkpoints.clear()
         self.log.clear()
@@ -291,7 +295,9 @@ class TrainView(JobView):
 
     def _preview(self, event: SampleEvent) -> None:
         sample = event.sample
-        if isinstance(sample, ImageSample):
+        if isinstance(sample, ImageSample) and sample.extra.get("view") == "nearest":
+            self.nearest.show_image(to_qimage(sample.pixels), sample.label)
+        elif isinstance(sample, ImageSample):
             png = next((p for p in event.paths if p.suffix == ".png"), None)
             self.previews.add(
                 GalleryItem(to_qimage(sample.pixels), png, sample.seed, f"step {event.step}")

@@ -55,6 +55,14 @@ class TinyChar(Generator):
             Param("max_new_chars", "int", 40, "characters to write", minimum=1, maximum=100_000),
             Param("temperature", "float", 1.0, "randomness", minimum=0.0, maximum=5.0),
             Param("delay_ms", "int", 0, "sleep per character (tests)", minimum=0, advanced=True),
+            Param(
+                "exit_after",
+                "int",
+                0,
+                "sys.exit(0) after N characters (tests)",
+                minimum=0,
+                advanced=True,
+            ),
         ]
     )
     train_params = Schema(
@@ -70,7 +78,17 @@ class TinyChar(Generator):
                 "error",
                 "what the planned failure raises (tests)",
                 # The crashes and the hang kill or stall the whole process: isolated jobs only.
-                choices=("error", "out-of-memory", "segfault", "abort", "exit", "sigkill", "hang"),
+                # "sys-exit" raises SystemExit, which the job catches: in-process too.
+                choices=(
+                    "error",
+                    "out-of-memory",
+                    "segfault",
+                    "abort",
+                    "exit",
+                    "sigkill",
+                    "hang",
+                    "sys-exit",
+                ),
                 advanced=True,
             ),
             Param(

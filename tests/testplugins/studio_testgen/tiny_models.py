@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,6 +108,8 @@ def crash(how: str, step: int) -> None:
         os.abort()
     elif how == "exit":
         os._exit(3)
+    elif how == "sys-exit":
+        sys.exit(0)  # a plugin that ends the process "successfully" mid-step
     elif how == "sigkill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif how == "hang":
@@ -136,6 +139,8 @@ def sample_chars(model: ModelHandle, request: Any, context: Any) -> Iterator[Tex
             ids.append(choice)
             if request.params.get("delay_ms"):
                 time.sleep(request.params["delay_ms"] / 1000)
+            if request.params.get("exit_after") and produced + 1 >= request.params["exit_after"]:
+                sys.exit(0)  # a plugin that ends the process "successfully" mid-generation
             context.progress(index * request.params["max_new_chars"] + produced + 1, total)
             yield TextChunk(vocab[choice], index, seed)
 

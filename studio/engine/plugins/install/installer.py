@@ -41,7 +41,14 @@ from studio.engine.plugins.install.site import (
 )
 from studio.engine.settings import Settings
 
-__all__ = ["InstallRefused", "InstallResult", "PluginInstaller"]
+__all__ = ["BUILD_NOTICE", "InstallRefused", "InstallResult", "PluginInstaller"]
+
+BUILD_NOTICE = (
+    "{folder} is a project folder, and building it runs its code (setup.py or its build "
+    "backend) with your rights, before you have approved the plugin; build a wheel yourself "
+    "(pip wheel --no-deps --no-build-isolation -w dist {folder}) and install that, or agree to "
+    "the build (--build; in the window, answer Yes)"
+)
 
 
 @dataclass
@@ -86,9 +93,9 @@ class PluginInstaller:
         for dist, entry in manifest.items():
             if name in entry.get("plugins", []):
                 return dist, entry
-        from studio.engine.plugins.host import _entry_points
+        from studio.engine.plugins.discovery import entry_points_with_rivals
 
-        if any(ep.name == name for ep in _entry_points()):
+        if any(ep.name == name for ep, _taken in entry_points_with_rivals()):
             raise StudioError(
                 f"plugin '{name}' is part of Studio's own environment (built in, or installed "
                 "with pip there); Studio only uninstalls plugins it installed itself"
@@ -99,8 +106,14 @@ class PluginInstaller:
     # -- changes --------------------------------------------------------------------------------
 
     def install(
-        self, path: Path, find_links: Sequence[Path] = (), *, dry_run_only: bool = False
+        self,
+        path: Path,
+        find_links: Sequence[Path] = (),
+        *,
+        dry_run_only: bool = False,
+        build: bool = False,
     ) -> InstallResult:
+        """Install a wheel; a project folder only with ``build`` (the user agreed to run it)."""
         began = time.perf_counter()
         path = Path(path).expanduser().resolve()
         links = [Path(p).expanduser().resolve() for p in find_links]
@@ -108,9 +121,10 @@ class PluginInstaller:
             if not folder.is_dir():
                 raise InstallRefused(f"--find-links {folder} is not a folder")
         with self._locked(), tempfile.TemporaryDirectory(prefix="studio-install-") as tmp:
-            wheel = self._wheel_for(path, Path(tmp) / "built")
+            wheel = self._wheel_for(path, Path(tmp) / "built", build)
             name = normalize(wheel.name.split("-", 1)[0])
             manifest = self.installed()
+            _refuse_taken_names(wheel, name, manifest, self.site)
             replaced = self._owned_by(name, manifest)
             # The plugin's own dependencies stay installed for the dry run but are not pinned: a
             # new version of the plugin may keep them as they are or move them on.
@@ -168,8 +182,11 @@ class PluginInstaller:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _wheel_for(self, path: Path, build_dir: Path) -> Path:
+    def _wheel_for(self, path: Path, build_dir: Path, build: bool) -> Path:
         if path.is_dir():
+            if not build:
+                raise InstallRefused(BUILD_NOTICE.format(folder=path))
+            # pip builds it in a child process: the project's code runs there, with consent.
             return build_wheel(path, build_dir)
         if path.is_file() and path.suffix == ".whl":
             return path
@@ -207,6 +224,7 @@ class PluginInstaller:
                     remove_distribution(self.site, present[key])
             self.site.mkdir(parents=True, exist_ok=True)
             result = pip("install", "--no-index", "--no-deps", "--no-compile", "--upgrade",
+                         "--only-binary", ":all:",
                          "--target", str(self.site), *(str(p.wheel) for p in planned))  # fmt: skip
             if result.returncode != 0:
                 raise InstallRefused(f"pip could not install {plugin.name}:\n{result.stderr}")
@@ -236,6 +254,34 @@ class PluginInstaller:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(lock_path)):
             yield
+
+
+def _refuse_taken_names(
+    wheel: Path, name: str, manifest: dict[str, dict[str, Any]], site: Path
+) -> None:
+    """A plugin name already used by a built-in or another installed plugin is refused."""
+    import importlib.metadata as metadata
+
+    from studio.engine.plugins.discovery import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP
+
+    taken: dict[str, str] = {}
+    for dist, entry in manifest.items():
+        if dist != name:
+            taken.update({plugin: f"the installed plugin '{plugin}' ({dist})"
+                          for plugin in entry.get("plugins", [])})  # fmt: skip
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry_point.dist
+        folder = Path(str(getattr(dist, "_path", ""))).parent
+        if dist is None or folder == site or normalize(dist.metadata["Name"]) == name:
+            continue
+        kind = "built-in" if dist.name == BUILTIN_DISTRIBUTION else "installed"
+        taken[entry_point.name] = f"the {kind} plugin '{entry_point.name}' ({dist.name})"
+    clashes = [f"'{p}' is already {taken[p]}" for p in _wheel_entry_points(wheel) if p in taken]
+    if clashes:
+        raise InstallRefused(
+            f"refused: {wheel.name} declares plugin names that are taken ({'; '.join(clashes)}); "
+            "a plugin can never replace another, so its entry point needs another name"
+        )
 
 
 def _requirement_name(requirement: str) -> str | None:
@@ -276,6 +322,6 @@ def _wheel_entry_points(wheel: Path) -> list[str]:
         parser = configparser.ConfigParser(delimiters=("=",))
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         parser.read_string(archive.read(names[0]).decode("utf-8"))
-    from studio.engine.plugins.host import ENTRY_POINT_GROUP
+    from studio.engine.plugins.discovery import ENTRY_POINT_GROUP
 
     return sorted(parser[ENTRY_POINT_GROUP]) if parser.has_section(ENTRY_POINT_GROUP) else []

@@ -100,10 +100,13 @@ def dry_run(
         env["PYTHONPATH"] = os.pathsep.join(
             [str(installed_view), *filter(None, [env.get("PYTHONPATH")])]
         )
+        # --only-binary: a dependency that is only a source archive would be built to read its
+        # metadata, even in a dry run, and building runs its code.
         result = pip("install", "--dry-run", "--report", str(report), "--no-index",
-                     *links, "-c", str(cons), str(wheel), env=env)  # fmt: skip
+                     "--only-binary", ":all:", *links, "-c", str(cons), str(wheel),
+                     env=env)  # fmt: skip
         if result.returncode != 0:
-            raise InstallRefused(explain_failure(result.stderr + result.stdout, pinned))
+            raise InstallRefused(explain_failure(result.stderr + result.stdout, pinned, find_links))
         data = json.loads(report.read_text(encoding="utf-8"))
     planned = [_planned(item) for item in data.get("install", [])]
     touched = sorted(p.name for p in planned if normalize(p.name) in PROTECTED)
@@ -137,7 +140,7 @@ _MISSING = re.compile(r"No matching distribution found for (\S+)")
 _FROM = re.compile(r"satisfies the requirement (\S+) \(from ([^)]+)\)")
 
 
-def explain_failure(output: str, pinned: dict[str, str]) -> str:
+def explain_failure(output: str, pinned: dict[str, str], find_links: list[Path] = ()) -> str:
     """pip's resolver output, turned into one sentence that names the requirement at fault."""
     reasons = []
     for who, version, requirement in _DEPENDS.findall(output):
@@ -154,11 +157,32 @@ def explain_failure(output: str, pinned: dict[str, str]) -> str:
     if missing:
         wanted = _FROM.search(output)
         who = f"{wanted.group(2)} needs " if wanted else "needs "
+        sources = _source_archives(missing.group(1), find_links)
+        if sources:
+            return (
+                f"refused: {who}{missing.group(1)}, which the folders searched hold only as a "
+                f"source archive ({sources[0].name}); building one runs its code, so Studio "
+                f"installs wheels only: build its wheel where you trust the code (pip wheel "
+                f"--no-deps {sources[0]}) and put it beside the plugin"
+            )
         return (
             f"refused: {who}{missing.group(1)}, which is not installed and has no wheel in the "
             "folders searched; put its wheel beside the plugin or name a folder with --find-links"
         )
     return f"refused: pip could not resolve the plugin's requirements:\n{_tail(output)}"
+
+
+def _source_archives(requirement: str, find_links: list[Path]) -> list[Path]:
+    """Source archives (sdists) of the distribution ``requirement`` names, in ``find_links``."""
+    wanted = normalize(re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0])
+    found = []
+    for folder in find_links:
+        for path in sorted(Path(folder).glob("*")):
+            if path.name.endswith((".tar.gz", ".zip", ".tar.bz2")):
+                stem = path.name.rsplit("-", 1)[0]
+                if normalize(stem) == wanted:
+                    found.append(path)
+    return found
 
 
 def _tail(text: str, lines: int = 12) -> str:

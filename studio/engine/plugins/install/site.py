@@ -1,11 +1,11 @@
 """The plugin site: the one folder Studio installs third-party plugins (and their extra
 dependencies) into, inside the library home.
 
-Plugins never go into the app's own environment. The site is put at the *end* of ``sys.path``
-before entry points are discovered, so the app's torch, numpy or PySide6 always win over anything a
-plugin brings, uninstalling is deleting files, and a snapshot is a copy of one folder. The folder is
-added with ``sys.path.append``, not ``site.addsitedir``: a ``.pth`` file in it is never executed, so
-an installed plugin cannot run code at start-up before the user enabled it.
+Plugins never go into the app's own environment, and the site is never on ``sys.path``: a gate at
+the end of ``sys.meta_path`` (``gate.py``) shows its distributions to entry point discovery and
+imports only the modules of enabled plugins and their dependencies. The app's torch, numpy or
+PySide6 always win over anything a plugin brings; a ``.pth`` file in the site is never executed;
+uninstalling is deleting files, and a snapshot is a copy of one folder.
 
 ``studio-manifest.json`` in the site records what Studio installed: for each plugin distribution,
 its version, entry point names, the dependencies installed with it, and where it came from.
@@ -13,7 +13,6 @@ its version, entry point names, the dependencies installed with it, and where it
 
 from __future__ import annotations
 
-import csv
 import importlib
 import importlib.metadata as metadata
 import re
@@ -32,25 +31,17 @@ def site_folder(home_root: Path) -> Path:
     return Home(Path(home_root)).plugin_site
 
 
-_active: list[str] = []  # the site this process activated, if any
-
-
 def activate(home_root: Path) -> Path:
-    """Put ``home_root``'s plugin site at the end of ``sys.path`` so entry points see it.
+    """Let discovery see ``home_root``'s plugin site; nothing in it is importable yet.
 
-    One library at a time: a site activated earlier for another home (tests, a library folder
-    changed in the settings) is taken off the path first.
+    One library at a time: a gate installed earlier for another home is replaced. What may be
+    imported from the site is opened later, per distribution (``gate.SiteGate.open``), for the
+    plugins the user enabled.
     """
+    from studio.engine.plugins.install import gate
+
     site = site_folder(home_root)
-    for old in _active:
-        if old != str(site) and old in sys.path:
-            sys.path.remove(old)
-    _active[:] = []
-    if site.is_dir():
-        if str(site) not in sys.path:
-            sys.path.append(str(site))
-        _active.append(str(site))
-    importlib.invalidate_caches()
+    gate.install(site)
     return site
 
 
@@ -93,22 +84,30 @@ def dist_info_folder(dist: metadata.Distribution) -> Path:
 
 
 def remove_distribution(site: Path, dist: metadata.Distribution) -> None:
-    """Delete every file ``dist``'s RECORD lists (inside ``site`` only), then its dist-info."""
+    """Delete the files ``dist``'s RECORD lists that are its own, then its dist-info.
+
+    Its own: inside ``site``, outside every other distribution's dist-info, and listed by no
+    other distribution's RECORD. A RECORD is only a claim, so one that names another plugin's
+    files (by mistake or on purpose) never deletes them.
+    """
+    from studio.engine.plugins.install.gate import record_names
+
     info = dist_info_folder(dist)
+    root = site.resolve()
+    others = [d for d in distributions(site).values() if dist_info_folder(d) != info]
+    claimed = {(site / line).resolve() for d in others for line in record_names(d)}
+    foreign_infos = {dist_info_folder(d).resolve() for d in others}
     touched: set[Path] = set()
-    record = info / "RECORD"
-    if record.is_file():
-        with open(record, newline="", encoding="utf-8") as handle:
-            for row in csv.reader(handle):
-                if not row:
-                    continue
-                path = (site / row[0]).resolve()
-                # Never follow a RECORD line out of the site (``../../bin/tool``).
-                if site.resolve() not in path.parents or info.resolve() in (path, *path.parents):
-                    continue
-                if path.is_file() or path.is_symlink():
-                    path.unlink()
-                touched.add(path.parent)
+    for line in record_names(dist):
+        path = (site / line).resolve()
+        # Never follow a RECORD line out of the site (``../../bin/tool``).
+        if root not in path.parents or info.resolve() in (path, *path.parents):
+            continue
+        if path in claimed or foreign_infos & set(path.parents):
+            continue
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+        touched.add(path.parent)
     shutil.rmtree(info, ignore_errors=True)
     _prune(site, touched)
     importlib.invalidate_caches()

@@ -1,13 +1,42 @@
-"""DCGAN generation: seeded samples, and latent walks between two seeds."""
+"""Generation for the GANs (``dcgan``, ``fastgan``): seeded samples and latent walks.
+
+Both modules hold a ``generator`` taking noise (N, latent, 1, 1) to images in [-1, 1], and may hold
+a ``generator_ema``, the moving average of its weights, which is the one that makes pictures.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from typing import Any
 
 import torch
+from torch import nn
 
 from plugins.imagekit.tensors import animation, lerp, positions, seeded_normal, slerp, to_pixels
 from studio.api import GenerateRequest, ImageSample, ModelHandle, RunContext
+
+
+def picture_maker(module: nn.Module) -> nn.Module:
+    """The generator that makes pictures: the moving average when the model has one."""
+    average = getattr(module, "generator_ema", None)
+    return average if average is not None else module.generator
+
+
+def moving_average(generator: nn.Module, config: dict[str, Any]) -> nn.Module | None:
+    """A frozen copy of ``generator`` to hold its moving average, if ``config`` asks for one."""
+    return copy.deepcopy(generator).requires_grad_(False) if config.get("ema") else None
+
+
+def init_weights(module: nn.Module) -> None:
+    """The DCGAN paper's initialisation, FastGAN's too: N(0, 0.02) for convolutions (the raw
+    weight under spectral normalisation), N(1, 0.02) for batch-norm scales. ``net.apply`` it."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        normalised = getattr(module, "parametrizations", None)
+        nn.init.normal_(normalised.weight.original if normalised else module.weight, 0.0, 0.02)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
 
 
 def latent(model: ModelHandle, seed: int) -> torch.Tensor:
@@ -16,8 +45,24 @@ def latent(model: ModelHandle, seed: int) -> torch.Tensor:
 
 def render(model: ModelHandle, z: torch.Tensor, device: torch.device) -> torch.Tensor:
     """One image from one latent, alone in its batch, so it is remade bit for bit by its seed."""
-    image = model.module.generator(z.to(device)[None, :, None, None])[0]
+    image = picture_maker(model.module)(z.to(device)[None, :, None, None])[0]
     return (image + 1) / 2
+
+
+@torch.no_grad()
+def render_batch(generator: nn.Module, noise: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """Images in [0, 1] from noise (N, latent) in batches, the generator in eval mode."""
+    was_training = generator.training
+    generator.eval()
+    device = next(generator.parameters()).device
+    try:
+        parts = [
+            generator(noise[i : i + batch].to(device)[:, :, None, None])
+            for i in range(0, len(noise), batch)
+        ]
+    finally:
+        generator.train(was_training)
+    return (torch.cat(parts).float() + 1) / 2
 
 
 def generate(
