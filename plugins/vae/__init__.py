@@ -226,6 +226,9 @@ class VAE(Generator):
             "validation": "Held-out share",
             "preview_count": "Preview images",
             "channels_last": "Channels-last layout",
+            "augment": "Augmentation",
+            "augment_policy": "Augmentations",
+            "augment_p": "Augmentation probability",
         }
     )
     loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS

@@ -89,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("model", help="checkpoint folder, library model or run name")
     evaluate.add_argument("--data", required=True, help="the folder or file to compare with")
-    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="an evaluation parameter"
+    )
+    evaluate.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     evaluate.add_argument("--out", help="also write the results and samples into this folder")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     text = evaluate.add_argument_group("text models (the voice report)")

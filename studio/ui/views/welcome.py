@@ -36,6 +36,7 @@ class WelcomePanel(JobView):
         intro = QLabel("Your library is empty. Start in one of two ways:")
         self.add_button = QPushButton("Add a model you already have…")
         self.add_button.setEnabled(False)
+        self.add_button.clicked.connect(self._on_add)
         self.add_button.setToolTip("Import a model from a folder or file on this computer")
         self.add_hint = QLabel("A model folder or file you already have, used as it is.")
         self.train_button = QPushButton("Train on a folder of your own…")
@@ -73,7 +74,10 @@ class WelcomePanel(JobView):
         """What "Add a model you already have" does (the model import, where the window has it)."""
         self._add = action
         self.add_button.setEnabled(True)
-        self.add_button.clicked.connect(action)
+
+    def _on_add(self) -> None:
+        if self._add is not None:
+            self._add()
 
     def measure(self, *_args) -> int | None:
         """Time the chosen generator's defaults here (once per generator), if not yet known."""
