@@ -118,7 +118,7 @@ def train(
         if isinstance(event, Failed):
             raise RuntimeError(event.message)
         if isinstance(event, Finished):
-            result = event.result
+            result = dict(event.result.items())
     run = job.run_record
     assert run is not None
     stamps = [json.loads(line)["time"] for line in run.metrics_file.read_text().splitlines()]

@@ -1,9 +1,9 @@
 """Screenshots of every view with real content, for docs/window.md.
 
-Trains real (tiny) models through the window, as a user would: a small GPT on a slice of
-tinyshakespeare and the tinypix test generator on Fashion-MNIST images written out as PNG files
-(plus one corrupt file, so the data report has something to say). Run it under Xvfb so fonts and
-decorations are what users see:
+Trains real (small) models through the window, as a user would, with the built-in generators
+users get: the GPT on a slice of tinyshakespeare, and the VAE on Fashion-MNIST images written out
+as PNG files (plus one corrupt file, so the data report has something to say). Run it under
+Xvfb so fonts and decorations are what users see:
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/screenshots.py
 
@@ -47,15 +47,10 @@ def main() -> int:
     data = find_data()
     work = Path(tempfile.mkdtemp(prefix="studio-shots-"))
     os.environ["STUDIO_HOME"] = str(work / "home")
-    from support.entrypoints import TEST_PLUGINS, install_test_generators
-
-    site = work / "site"
-    install_test_generators(site)
-    sys.path[:0] = [str(site), str(TEST_PLUGINS)]
     corpus = work / "shakespeare-excerpt.txt"
     corpus.write_text((data / "tinyshakespeare.txt").read_text()[:200_000], encoding="utf-8")
     images = work / "fashion"
-    write_images(data, images, 400)
+    write_images(data, images, 2000)
 
     from PySide6.QtWidgets import QApplication
 
@@ -65,9 +60,9 @@ def main() -> int:
     from studio.ui.app import build_window
 
     home = Home.open()
-    settings = Settings.load(home.settings_file)
-    settings.set_plugin_enabled("testgen", True)  # the test generators, enabled as a user would
-    window = build_window(home, settings)
+    # Only what users get: the built-in generators (no test plugins on the path).
+    window = build_window(home, Settings.load(home.settings_file))
+    window.create_view.dismiss_welcome()  # the views with content, not the first-start panel
     window.resize(1480, 920)
     window.show()
     window.session.prewarm()
@@ -126,8 +121,7 @@ def main() -> int:
 
     # 2. Generate with it: streaming text and the history.
     window.tabs.setCurrentIndex(0)
-    window.models.refresh()
-    window.models.setCurrentIndex(window.models.count() - 1)
+    window.models.refresh()  # the model the run made is chosen (newest first)
     text = window.create_view.text
     text.form.set_values({"max_new_tokens": 300, "temperature": 0.8})
     for prompt in ("JULIET:\nO Romeo, ", "KING HENRY:\n"):
@@ -135,28 +129,31 @@ def main() -> int:
         wait_job(window.generate())
     shot(window, "create-text")
 
-    # 3. Images: train tinypix on Fashion-MNIST PNGs (one corrupt file is reported, not fatal).
-    window.session.set_generator("tinypix")
+    # 3. Images: the built-in VAE on Fashion-MNIST PNGs (one corrupt file is reported, not fatal).
+    window.session.set_generator("vae")
     window.tabs.setCurrentWidget(train)
     train.dataset.set_path(images)
     train.form.set_values(
         {
-            "size": 28,
+            "architecture": "mlp",
+            "resolution": 28,
+            "colour": "greyscale",
             "latent": 16,
-            "steps": 300,
-            "batch_size": 32,
-            "preview_every": 50,
-            "checkpoint_every": 100,
+            "hidden": 400,
+            "steps": 1500,
+            "batch_size": 64,
+            "preview_every": 250,
+            "checkpoint_every": 500,
             "eval_every": 0,
+            "lr": 0.002,
         }
     )
     pump(1.0)
-    print("tinypix run:", wait_job(train.train()))
+    print("vae run:", wait_job(train.train()))
     shot(window, "train-images")
 
     window.tabs.setCurrentIndex(0)
     window.models.refresh()
-    window.models.setCurrentIndex(window.models.count() - 1)
     image = window.create_view.image
     image.seed.setValue(2024)
     image.count.setValue(24)
@@ -187,6 +184,7 @@ def main() -> int:
     dialog.table.setCurrentCell(failed[0] if failed else 0, 1)
     shot(dialog, "plugins")
     dialog.close()
+
     window.close()
     return 0
 

@@ -114,9 +114,13 @@ def test_runs_and_models_listings(env, trained_run) -> None:
     runs = json.loads(studio(env, "runs", "--json").stdout)
     assert [(r["name"], r["status"], r["step"]) for r in runs] == [("voice", "finished", 12)]
     models = json.loads(studio(env, "models", "--json").stdout)
-    assert {"voice", "voice@12"} <= {m["name"] for m in models}
+    # A finished run is its published model: listed once, not also as voice@12.
+    assert [m["name"] for m in models] == ["voice"]
     plain = studio(env, "runs").stdout
     assert "voice" in plain and "finished" in plain
+    lines = studio(env, "models").stdout.splitlines()
+    assert lines[0].split() == ["MODEL", "GENERATOR", "STEP", "HASH"]
+    assert len(lines) == 2 and lines[1].split()[:3] == ["voice", "tinychar", "12"]
 
 
 def test_fine_tune_and_resume_from_the_command_line(env, trained_run, corpus) -> None:
@@ -216,3 +220,65 @@ def test_no_subcommand_opens_window_or_explains(env) -> None:
 def test_version(env) -> None:
     result = studio(env, "--version")
     assert result.returncode == 0 and result.stdout.startswith("studio ")
+
+
+def test_runs_and_models_are_removed_renamed_and_exported(env, trained_run, tmp_path) -> None:
+    import csv
+
+    out = tmp_path / "voice.csv"
+    result = studio(env, "runs", "export", "voice", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [int(r["step"]) for r in rows] == list(range(1, 13))
+    assert all(float(r["loss/train"]) > 0 for r in rows)
+    renamed = studio(env, "models", "rename", "voice", "my-voice")
+    assert renamed.returncode == 0, renamed.stderr
+    assert [m["name"] for m in json.loads(studio(env, "models", "--json").stdout)] == ["my-voice"]
+    runs = json.loads(studio(env, "runs", "--json").stdout)
+    assert runs[0]["name"] == "voice"
+    bad = studio(env, "models", "rename", "my-voice", "../escape")
+    assert bad.returncode == 2 and "cannot name a model" in bad.stderr
+    assert studio(env, "models", "remove", "nothing").returncode == 2
+    assert studio(env, "runs", "remove", "voice").returncode == 0
+    assert json.loads(studio(env, "runs", "--json").stdout) == []
+    # The model outlives the run that made it.
+    assert [m["name"] for m in json.loads(studio(env, "models", "--json").stdout)] == ["my-voice"]
+    assert studio(env, "models", "remove", "my-voice").returncode == 0
+    assert json.loads(studio(env, "models", "--json").stdout) == []
+
+
+def test_every_flag_has_help_and_plugin_help_lists_every_action(env) -> None:
+    import argparse
+
+    from studio.cli.main import build_parser
+
+    def walk(parser: argparse.ArgumentParser, where: str):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    yield from walk(child, f"{where} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield where, action
+
+    missing = [f"{where} {a.dest}" for where, a in walk(build_parser(), "studio") if not a.help]
+    assert missing == []
+    text = studio(env, "plugin", "--help").stdout
+    for action in ("enable", "disable", "new", "install", "uninstall", "rollback", "snapshots"):
+        assert f"    {action}" in text, (action, text)
+
+
+def test_a_closed_pipe_exits_quietly(env) -> None:
+    import sys
+
+    # The reader takes nothing and leaves: the listing meets a closed pipe at once.
+    script = (
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen({studio_command('plugins')!r}, stdout=subprocess.PIPE,"
+        " stderr=subprocess.PIPE)\n"
+        "p.stdout.close()\n"
+        "err = p.stderr.read().decode()\n"
+        "sys.exit(f'{p.wait()}|{err}')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    code, _, err = result.stderr.strip().partition("|")
+    assert code == "0" and "BrokenPipe" not in err and "Traceback" not in err, result.stderr

@@ -51,7 +51,17 @@ class GPTGenerator(Generator):
         "trained from scratch or fine-tuned, byte-level so any language works."
     )
     takes_prompt = True
-    generate_params = Schema(sampling_params())
+    generate_params = Schema(sampling_params()).with_labels(
+        {
+            "max_new_tokens": "Length (tokens)",
+            "temperature": "Temperature",
+            "top_k": "Top-k",
+            "top_p": "Top-p",
+            "repetition_penalty": "Repetition penalty",
+            "stop": "Stop at",
+            "use_cache": "Key/value cache",
+        }
+    )
     train_params = Schema(
         [
             Param(
@@ -184,6 +194,30 @@ class GPTGenerator(Generator):
                 "the embedding width divides by the number of attention heads",
             )
         ],
+    ).with_labels(
+        {
+            "preset": "Model size",
+            "tokenizer": "Tokenizer",
+            "vocab_size": "Vocabulary size",
+            "n_layer": "Layers",
+            "n_head": "Attention heads",
+            "n_embd": "Embedding width",
+            "block_size": "Context length (tokens)",
+            "dropout": "Dropout",
+            "lr": "Learning rate",
+            "min_lr": "Final learning rate",
+            "warmup_steps": "Warm-up steps",
+            "weight_decay": "Weight decay",
+            "beta1": "Adam beta1",
+            "beta2": "Adam beta2",
+            "grad_clip": "Gradient clipping",
+            "precision": "Precision",
+            "encoding": "Encoding",
+            "val_fraction": "Held-out share",
+            "eval_batches": "Validation batches",
+            "preview_prompt": "Preview prompt",
+            "preview_tokens": "Preview length (tokens)",
+        }
     )
     loop_defaults: ClassVar[dict[str, Any]] = {
         "steps": 2000,
@@ -208,7 +242,8 @@ class GPTGenerator(Generator):
         if model is not None:
             shape = "/".join(str(model.config[k]) for k in ("n_layer", "n_head", "n_embd"))
             report.note(
-                f"fine-tuning keeps the checkpoint's shape (layers/heads/width {shape}, "
+                # Said the same for a resume and a fine-tune: both continue this checkpoint.
+                f"the checkpoint's shape is kept (layers/heads/width {shape}, "
                 f"context {block_size}); size parameters are ignored"
             )
         report.stats.update(

@@ -32,7 +32,7 @@ def tokenizer_for(
     if model is not None:
         tokenizer = tokenizer_of(model)
         if params["tokenizer"] != tokenizer.kind:
-            report.note(f"fine-tuning keeps the checkpoint's {tokenizer.kind} tokenizer")
+            report.note(f"the checkpoint's {tokenizer.kind} tokenizer is kept")
         return tokenizer
     if params["tokenizer"] == "bpe":
         return BPETokenizer.train(text.splitlines(keepends=True), params["vocab_size"])

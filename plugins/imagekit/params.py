@@ -36,6 +36,13 @@ DATA_PARAMS = Schema(
             advanced=True,
         ),
     ]
+).with_labels(
+    {
+        "colour": "Colour",
+        "fit": "Fit to square",
+        "background": "Background",
+        "cache_mb": "Image cache (MB)",
+    }
 )
 
 # Training-loop defaults for image generators: bigger batches, rarer checkpoints than text.
@@ -61,7 +68,7 @@ ANIMATION_PARAMS = Schema(
             "frame_ms", "int", 100, "milliseconds per animation frame", minimum=10, maximum=10_000
         ),
     ]
-)
+).with_labels({"frames": "Frames", "animation": "Animation format", "frame_ms": "Frame time (ms)"})
 
 
 def channels(colour: str) -> int:

@@ -49,6 +49,10 @@ def _conv_resolution_fits(params: Mapping[str, Any]) -> str | None:
     return None
 
 
+# Settings of the convolutional architecture only: the form hides them for the MLP.
+CONV = ("architecture", ("conv",))
+
+
 class VAE(Generator):
     id = "vae"
     name = "VAE"
@@ -85,6 +89,11 @@ class VAE(Generator):
             ]
         )
         + ANIMATION_PARAMS
+    ).with_labels(
+        {
+            "spread": "Variation spread",
+            "to_seed": "End seed",
+        }
     )
     train_params = (
         Schema(
@@ -106,7 +115,13 @@ class VAE(Generator):
                 ),
                 Param("latent", "int", 32, "latent dimensions", minimum=1, maximum=4096),
                 Param(
-                    "width", "int", 16, "conv: channels of the first layer", minimum=1, maximum=1024
+                    "width",
+                    "int",
+                    16,
+                    "conv: channels of the first layer",
+                    minimum=1,
+                    maximum=1024,
+                    only_when=CONV,
                 ),
                 Param(
                     "dense",
@@ -115,6 +130,7 @@ class VAE(Generator):
                     "conv: units of a dense layer on each side of the latent (0: none)",
                     minimum=0,
                     maximum=65_536,
+                    only_when=CONV,
                 ),
                 Param(
                     "activation",
@@ -123,8 +139,17 @@ class VAE(Generator):
                     "conv: the nonlinearity between layers",
                     choices=("silu", "relu"),
                     advanced=True,
+                    only_when=CONV,
                 ),
-                Param("hidden", "int", 400, "mlp: hidden units", minimum=1, maximum=65_536),
+                Param(
+                    "hidden",
+                    "int",
+                    400,
+                    "mlp: hidden units",
+                    minimum=1,
+                    maximum=65_536,
+                    only_when=("architecture", ("mlp",)),
+                ),
                 Param(
                     "beta",
                     "float",
@@ -175,6 +200,7 @@ class VAE(Generator):
                     True,
                     "conv: channels-last memory layout (faster convolutions on most devices)",
                     advanced=True,
+                    only_when=CONV,
                 ),
             ],
             [
@@ -186,6 +212,24 @@ class VAE(Generator):
             ],
         )
         + DATA_PARAMS
+    ).with_labels(
+        {
+            "architecture": "Architecture",
+            "resolution": "Resolution (px)",
+            "latent": "Latent dimensions",
+            "width": "Conv width",
+            "dense": "Dense units",
+            "activation": "Activation",
+            "hidden": "Hidden units",
+            "beta": "KL weight (beta)",
+            "lr": "Learning rate",
+            "validation": "Held-out share",
+            "preview_count": "Preview images",
+            "channels_last": "Channels-last layout",
+            "augment": "Augmentation",
+            "augment_policy": "Augmentations",
+            "augment_p": "Augmentation probability",
+        }
     )
     loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
 

@@ -43,6 +43,9 @@ class Param:
     advanced: bool = False
     # ``None`` is an allowed value (an unset limit, an optional path).
     optional: bool = False
+    # Shown only while another parameter has one of some values, e.g. ("architecture", ("mlp",))
+    # for a setting only one architecture uses. The value is still validated and passed.
+    only_when: tuple[str, tuple[Any, ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "choice" and not self.choices:
@@ -141,6 +144,8 @@ class Param:
         for flag in ("log_scale", "advanced", "optional"):
             if getattr(self, flag):
                 data[flag] = True
+        if self.only_when is not None:
+            data["only_when"] = {"param": self.only_when[0], "values": list(self.only_when[1])}
         return data
 
 
@@ -197,6 +202,16 @@ class Schema:
                 raise ValueError(f"cannot override unknown parameter '{name}'")
         return Schema(
             (replace(p, default=overrides[p.name]) if p.name in overrides else p for p in self),
+            self.rules,
+        )
+
+    def with_labels(self, labels: Mapping[str, str]) -> Schema:
+        """A copy with these labels: what the window shows a user ("Learning rate", not "lr")."""
+        for name in labels:
+            if name not in self._params:
+                raise ValueError(f"cannot label unknown parameter '{name}'")
+        return Schema(
+            (replace(p, label=labels[p.name]) if p.name in labels else p for p in self),
             self.rules,
         )
 

@@ -136,7 +136,9 @@ def _read_one(file: Path, codec: str, encoding: str, report: DataReport) -> str 
         report.skip(
             file,
             f"not {encoding} text: byte 0x{bad} at byte offset {error.start} "
-            "(name its encoding with --set encoding=..., e.g. cp1252 or latin-1)",
+            # Read in the window and on the command line alike: name the parameter, both ways.
+            "(set the Encoding parameter to the file's encoding, e.g. cp1252 or latin-1; "
+            "on the command line: --set encoding=cp1252)",
         )
     except ValueError:
         report.skip(file, "binary: it holds NUL bytes, which text never does")

@@ -23,7 +23,7 @@ from studio.engine import (
     open_session,
 )
 
-from . import model_commands, plugin_commands
+from . import library_commands, model_commands, plugin_commands
 from .exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .progress import EventPrinter
 
@@ -275,6 +275,9 @@ def _without_nproc(argv: list[str]) -> list[str]:
 def cmd_runs(args: argparse.Namespace) -> int:
     from studio.engine import list_runs
 
+    handled = library_commands.run(args)
+    if handled is not None:
+        return handled
     runs = [run.summary() for run in list_runs(Home.open().runs)]
     if args.json:
         _print_json(runs)
@@ -290,32 +293,38 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    if getattr(args, "models_command", None) == "add":
+    if getattr(args, "action", None) == "add":
         return run_job(_session(args).import_job(args.path, name=args.name))
-    if getattr(args, "models_command", None) == "found":
+    if getattr(args, "action", None) == "found":
         return model_commands.found(args)
     from studio.engine import list_models
 
+    handled = library_commands.run(args)
+    if handled is not None:
+        return handled
     models = list_models(Home.open())
     if args.json:
         _print_json(models)
         return EXIT_OK
+    if not models:
+        print(
+            "no models yet: train one with 'studio train GENERATOR --data PATH', "
+            "or import one with 'studio models add PATH'"
+        )
+        return EXIT_OK
+    # One line per model: a library model by name, an unfinished run's checkpoint as run@step.
+    print(f"{'MODEL':<36} {'GENERATOR':<10} {'STEP':<8} {'HASH'}")
     for model in models:
         # An imported model is known by its source's hash (its own weights file is empty).
         shown = model["base"][:16] if model.get("info") and model["step"] == 0 else None
         print(
-            f"{model['name']:<36} {model['generator']:<10} step {model['step']:<8} "
+            f"{model['name']:<36} {model['generator']:<10} {model['step']:<8} "
             f"{shown or model['model_hash']}"
         )
         if model.get("info"):
             print(f"  {describe_import(model['info'])}")
         for warning in model.get("warnings", []):
             print(f"  warning: {warning}")
-    if not models:
-        print(
-            "no models yet: train one with 'studio train GENERATOR --data PATH', "
-            "or import one with 'studio models add PATH'"
-        )
     return EXIT_OK
 
 

@@ -8,15 +8,16 @@ SIGTERM, 129 SIGHUP (see exit_codes).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 
 from studio import __version__
 from studio.api import GENERATION_MODES, StudioError
-from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_USAGE
+from studio.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
-from . import model_commands, plugin_commands
+from . import library_commands, model_commands, plugin_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,18 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     plugins = sub.add_parser("plugins", help="list plugins and their generators")
-    plugins.add_argument("--json", action="store_true")
+    plugins.add_argument("--json", action="store_true", help="print as JSON")
 
     describe = sub.add_parser("describe", help="a generator's parameters")
-    describe.add_argument("generator")
-    describe.add_argument("--json", action="store_true")
+    describe.add_argument("generator", help="a generator id (see 'studio plugins')")
+    describe.add_argument("--json", action="store_true", help="print as JSON")
 
     gen = sub.add_parser("generate", help="generate samples to files")
-    gen.add_argument("generator")
+    gen.add_argument("generator", help="a generator id (see 'studio plugins')")
     gen.add_argument("--model", help="checkpoint folder, library model or run name")
-    gen.add_argument("--prompt", default="")
-    gen.add_argument("--seed", type=int)
-    gen.add_argument("--count", type=int, default=1)
+    gen.add_argument("--prompt", default="", help="text to start from (text generators)")
+    gen.add_argument("--seed", type=int, help="seed of the first sample (default: random)")
+    gen.add_argument("--count", type=int, default=1, help="how many samples (default: 1)")
     gen.add_argument("--input", action="append", default=[], help="input file (repeatable)")
     gen.add_argument(
         "--mode",
@@ -49,18 +50,35 @@ def build_parser() -> argparse.ArgumentParser:
         choices=GENERATION_MODES,
         help="sample (default), reconstruct or variations of --input images, or interpolate",
     )
-    gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    gen.add_argument("--device", default="auto")
+    gen.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a generation parameter (repeatable; 'studio describe GENERATOR' lists them)",
+    )
+    gen.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     gen.add_argument("--out", required=True, help="folder for the outputs")
     _isolation(gen)
 
     train = sub.add_parser("train", help="train a model, or fine-tune one with --from")
-    train.add_argument("generator")
+    train.add_argument("generator", help="a generator id (see 'studio plugins')")
     train.add_argument("--data", required=True, help="a file or folder")
-    train.add_argument("--from", dest="from_checkpoint", metavar="CKPT")
-    train.add_argument("--steps", type=int)
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    train.add_argument("--name")
+    train.add_argument(
+        "--from",
+        dest="from_checkpoint",
+        metavar="CKPT",
+        help="fine-tune this model (library name, run name or checkpoint folder)",
+    )
+    train.add_argument("--steps", type=int, help="optimisation steps (default: the generator's)")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training parameter (repeatable; 'studio describe GENERATOR' lists them)",
+    )
+    train.add_argument("--name", help="the run's name (default: generator and time)")
     _isolation(train)
     _processes(train)
 
@@ -71,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("model", help="checkpoint folder, library model or run name")
     evaluate.add_argument("--data", required=True, help="the folder or file to compare with")
-    evaluate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="an evaluation parameter"
+    )
+    evaluate.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     evaluate.add_argument("--out", help="also write the results and samples into this folder")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     text = evaluate.add_argument_group("text models (the voice report)")
@@ -82,26 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     text.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
 
     resume = sub.add_parser("resume", help="continue a stopped or killed run")
-    resume.add_argument("run")
+    resume.add_argument("run", help="the run's name or folder (see 'studio runs')")
     resume.add_argument("--steps", type=int, help="raise the run's total steps")
     _isolation(resume)
     _processes(resume)
 
-    for name, help_text in (("runs", "list training runs"), ("models", "list models")):
-        listing = sub.add_parser(name, help=help_text)
-        listing.add_argument("--json", action="store_true")
-    models_sub = sub.choices["models"].add_subparsers(dest="models_command", metavar="ACTION")
-    add = models_sub.add_parser(
-        "add", help="import a model you have: a Hugging Face folder or a .gguf file"
-    )
-    add.add_argument("path")
-    add.add_argument("--name", help="its name in the library (default: from the model)")
+    models_sub = library_commands.add_parsers(sub)
     model_commands.add_subcommands(sub, models_sub)
 
     plugin = sub.add_parser("plugin", help="enable, disable, create, install or remove a plugin")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="ACTION", required=True)
     for action in ("enable", "disable"):
-        plugin_sub.add_parser(action).add_argument("name")
+        verb = "load" if action == "enable" else "stop loading"
+        switch = plugin_sub.add_parser(action, help=f"{verb} a plugin from the next start")
+        switch.add_argument("name", help="the plugin's name (see 'studio plugins')")
     plugin_commands.add_subcommands(plugin_sub)
     return parser
 
@@ -139,7 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler = getattr(commands, f"cmd_{args.command}")
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `studio plugins | head`: the reader has gone, so there is nothing to say and no one
+        # to say it to. Point stdout at nothing so the exit's own flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except StudioError as error:
         return fail(args, error, EXIT_USAGE)
     except KeyboardInterrupt:

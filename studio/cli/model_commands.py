@@ -25,12 +25,17 @@ def add_subcommands(sub: Any, models_sub: Any) -> None:
     found = models_sub.add_parser(
         "found", help="models other apps keep on this machine (Hugging Face, LM Studio, Ollama...)"
     )
-    found.add_argument("--json", action="store_true")
+    found.add_argument("--json", action="store_true", help="print as JSON")
     found.add_argument("--seconds", type=float, default=10.0, help="time budget for the scan")
 
     export = sub.add_parser("export", help="export a model for llama.cpp, Ollama, LM Studio...")
     export.add_argument("model", help="a library model, run name, or transformers model folder")
-    export.add_argument("--format", required=True, choices=("gguf", "merged", "adapter"))
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=("gguf", "merged", "adapter"),
+        help="gguf (llama.cpp, Ollama, LM Studio), merged (a Hugging Face folder) or adapter",
+    )
     export.add_argument("--type", default="f16", help="GGUF type: f16 (default) or q8_0")
     export.add_argument("--out", required=True, help="the file to write, or a folder for it")
 

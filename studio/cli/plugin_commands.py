@@ -32,14 +32,14 @@ def add_subcommands(plugin_sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="agree that building a project folder runs its code (wheels need no build)",
     )
-    install.add_argument("--json", action="store_true")
+    install.add_argument("--json", action="store_true", help="print the result as JSON")
 
     uninstall = plugin_sub.add_parser("uninstall", help="remove a plugin Studio installed")
     uninstall.add_argument("name", help="plugin or distribution name")
 
     plugin_sub.add_parser("rollback", help="undo the last plugin change")
     listing = plugin_sub.add_parser("snapshots", help="list plugin snapshots, newest first")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print as JSON")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,14 +31,18 @@ from studio.engine.events import (
     TERMINAL,
     Cancelled,
     CheckpointSaved,
+    DataCheckResult,
     Event,
     Failed,
     Finished,
+    GenerateResult,
     Log,
     Metric,
     Progress,
+    Result,
     SampleEvent,
     Started,
+    TrainResult,
 )
 from studio.engine.export.job import ExportJob
 from studio.engine.generation import GenerateJob
@@ -46,15 +50,38 @@ from studio.engine.home import Home
 from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job, describe_failure
 from studio.engine.plugins.health import FAILURE_LIMIT, PluginHealth
-from studio.engine.plugins.host import APPROVAL_NOTICE, PluginHost, PluginRecord, load_plugins
+from studio.engine.plugins.host import (
+    APPROVAL_NOTICE,
+    PluginHost,
+    PluginRecord,
+    installed_since_start,
+    load_plugins,
+)
 from studio.engine.plugins.install.installer import InstallResult, PluginInstaller
 from studio.engine.process.policy import ISOLATE_SETTING, should_isolate
 from studio.engine.session import Session, open_session, safe_mode_requested, start_plugins
 from studio.engine.settings import Settings
 from studio.engine.store.atomic import read_json, write_json
 from studio.engine.store.checkpoints import newest_valid
+from studio.engine.store.exports import recent_samples
 from studio.engine.store.library import describe_import, list_models
-from studio.engine.store.runs import Run, find_run, list_runs, read_metrics
+from studio.engine.store.manage import (
+    export_metrics,
+    library_models,
+    metrics_csv,
+    remove_model,
+    remove_run,
+    rename_model,
+)
+from studio.engine.store.runs import (
+    Run,
+    find_run,
+    interrupted_runs,
+    list_runs,
+    read_metrics,
+    resume_problem,
+)
+from studio.engine.train.calibrate import CalibrationJob, CalibrationResult
 from studio.engine.train.job import TrainJob
 from studio.engine.train.loop_params import training_schema
 from studio.engine.voice_report import REPORT_FILE as VOICE_REPORT_FILE
@@ -68,15 +95,19 @@ __all__ = [
     "ISOLATE_SETTING",
     "TERMINAL",
     "VOICE_REPORT_FILE",
+    "CalibrationJob",
+    "CalibrationResult",
     "Cancelled",
     "CheckpointSaved",
     "DataCheckJob",
+    "DataCheckResult",
     "EvaluateJob",
     "Event",
     "ExportJob",
     "Failed",
     "Finished",
     "GenerateJob",
+    "GenerateResult",
     "Home",
     "ImportJob",
     "InstallResult",
@@ -88,31 +119,43 @@ __all__ = [
     "PluginInstaller",
     "PluginRecord",
     "Progress",
+    "Result",
     "Run",
     "SampleEvent",
     "Session",
     "Settings",
     "Started",
     "TrainJob",
+    "TrainResult",
     "VoiceReportJob",
     "check_data",
     "describe_device",
     "describe_failure",
     "describe_import",
+    "export_metrics",
     "find_models",
     "find_run",
+    "installed_since_start",
+    "interrupted_runs",
     "judge_models",
     "latest_evaluation",
     "latest_view",
+    "library_models",
     "list_models",
     "list_runs",
     "load_plugins",
+    "metrics_csv",
     "newest_valid",
     "open_session",
     "prewarm",
     "read_json",
     "read_metrics",
+    "recent_samples",
+    "remove_model",
+    "remove_run",
+    "rename_model",
     "resolve_device",
+    "resume_problem",
     "safe_mode_requested",
     "should_isolate",
     "start_plugins",

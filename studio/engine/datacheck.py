@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import DataError, DataReport
-from studio.engine.events import Event, Finished, Started
+from studio.engine.events import DataCheckResult, Event, Finished, Started
 from studio.engine.home import Home
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
@@ -37,6 +37,7 @@ def check_data(
 
 class DataCheckJob(Job):
     kind = "datacheck"
+    needs_device = False  # reads files with the plugin's reader: runs beside a training
 
     def __init__(
         self,
@@ -56,4 +57,4 @@ class DataCheckJob(Job):
     def body(self) -> Iterator[Event]:
         yield Started(self.kind, self.title)
         report = check_data(self.host, self.generator_id, self.source, self.params)
-        yield Finished({"report": report.to_json()})
+        yield Finished(DataCheckResult(report.to_json()))

@@ -6,7 +6,7 @@ the worker thread to the window safely.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,54 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True)
+class Result:
+    """What a finished job made. Each kind of job has its own typed result below.
+
+    Read as attributes (``result.run``). Key access (``result["run"]``, ``.get``, ``.items``)
+    keeps working for code written when results were dictionaries (plugin tests, the scaffold).
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.keys() else default
+
+    def keys(self) -> list[str]:
+        return [f.name for f in fields(self)]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(name, getattr(self, name)) for name in self.keys()]
+
+
+@dataclass(frozen=True)
+class TrainResult(Result):
+    """A training run that reached its last step: the run, its final checkpoint, the model."""
+
+    run: Path
+    checkpoint: Path
+    model: Path | None  # None on a distributed run's other ranks: rank 0 publishes the model
+    step: int
+
+
+@dataclass(frozen=True)
+class GenerateResult(Result):
+    seed: int | None
+    outputs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataCheckResult(Result):
+    """A dataset checked by the generator's own reader: ``DataReport.to_json()``."""
+
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Finished:
-    result: dict[str, Any] = field(default_factory=dict)
+    result: Result = field(default_factory=Result)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ from studio.api import (
     TextChunk,
 )
 from studio.engine.device.devices import free_memory, resolve_device
-from studio.engine.events import Event, Finished, Log, Progress, SampleEvent, Started
+from studio.engine.events import (
+    Event,
+    Finished,
+    GenerateResult,
+    Log,
+    Progress,
+    SampleEvent,
+    Started,
+)
 from studio.engine.home import Home
 from studio.engine.jobs import Job
 from studio.engine.plugins.exporters import export
@@ -155,7 +163,7 @@ class GenerateJob(Job):
             paths = self._write(whole, index, whole.seed, metadata, {})
             outputs += [str(p) for p in paths]
             yield SampleEvent(whole, paths=tuple(paths))
-        yield Finished({"seed": self.seed, "outputs": outputs})
+        yield Finished(GenerateResult(self.seed, tuple(Path(p) for p in outputs)))
 
     def _progress(self, done: int, total: int) -> None:
         self._pending.append(Progress(done, total))

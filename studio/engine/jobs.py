@@ -44,6 +44,9 @@ class Job:
     title = "Job"
     #: The generator whose plugin code the job runs, if any: its failures count against it.
     generator_id: str | None = None
+    # Jobs that use the device wait for it, one at a time; the others (data checks, library
+    # scans, exports) run beside it at once.
+    needs_device = True
 
     def __init__(self, health: PluginHealth | None = None) -> None:
         self.cancel_token = CancelToken()

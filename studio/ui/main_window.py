@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -19,20 +20,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine import interrupted_runs
+
 from .models.history import PromptHistory
 from .session import Session
+from .theme import apply_theme
+from .views.confirm import confirm
 from .views.create_image import ImageCreateView
 from .views.create_text import TextCreateView
 from .views.export_dialog import ExportDialog
 from .views.generator_picker import GeneratorPicker
 from .views.jobs_panel import JobsPanel
 from .views.model_import import ModelImport
+from .views.model_library import ModelLibrary
 from .views.model_picker import ModelPicker
 from .views.plugins_dialog import PluginsDialog
+from .views.resume_banner import ResumeBanner
 from .views.runs_view import RunsView
 from .views.settings_dialog import LIBRARY_KEY, SettingsDialog
 from .views.status import StatusBar
 from .views.train_view import TrainView
+from .views.welcome import WelcomePanel, library_is_empty
 
 TABS = ("Create", "Train", "Runs")
 
@@ -47,25 +55,39 @@ class CreateView(QStackedWidget):
         self.image = ImageCreateView(session)
         self.empty = QLabel("Pick a generator on the left.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for widget in (self.empty, self.text, self.image):
+        self.welcome = WelcomePanel(session)
+        self.welcome.dismissed.connect(self.dismiss_welcome)
+        self.welcome_dismissed = False
+        for widget in (self.empty, self.text, self.image, self.welcome):
             self.addWidget(widget)
         session.generator_changed.connect(self._switch)
+        session.library_changed.connect(self._switch)
         self._switch()
 
     def _switch(self, *_args) -> None:
         generator = self.session.generator
-        if generator is None:
+        if generator is not None and not self.welcome_dismissed and library_is_empty(self.session):
+            self.setCurrentWidget(self.welcome)  # a first start: two ways in
+        elif generator is None:
             self.setCurrentWidget(self.empty)
         else:
             self.setCurrentWidget(self.text if generator.modality == "text" else self.image)
 
+    def dismiss_welcome(self) -> None:
+        self.welcome_dismissed = True
+        if self.welcome.job_id is not None:
+            self.session.cancel(self.welcome.job_id)
+        self._switch()
+
     def generate(self) -> int | None:
+        if self.currentWidget() is self.welcome:
+            self.dismiss_welcome()  # Ctrl+Enter on a first start: the user wants to try it
         current = self.currentWidget()
-        return current.generate() if current is not self.empty else None
+        return current.generate() if current in (self.text, self.image) else None
 
     def cancel(self) -> None:
         current = self.currentWidget()
-        if current is not self.empty:
+        if current in (self.text, self.image):
             current.cancel()
 
 
@@ -86,6 +108,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.generators, 1)
         side_layout.addWidget(QLabel("Model"))
         side_layout.addWidget(self.models)
+        side_layout.addWidget(self.models.hint)
         self.side_dock = self._dock(
             "Generators", side, Qt.DockWidgetArea.LeftDockWidgetArea, "generatorsDock"
         )
@@ -96,12 +119,25 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("views")
         self.tabs.setDocumentMode(True)
+        # The tab bar's base line ran, 1 px and white, right of the tabs in both themes.
+        self.tabs.tabBar().setDrawBase(False)
         for title, view in zip(
             TABS, (self.create_view, self.train_view, self.runs_view), strict=True
         ):
             self.tabs.addTab(view, title)
-        self.setCentralWidget(self.tabs)
+        self.banner = ResumeBanner()
+        self.banner.resume_requested.connect(self.resume_run)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        # A run whose process ended without saying so (a crash, kill -9): offered at once.
+        self.banner.offer(interrupted_runs(session.home.runs))
         self.runs_view.resume_requested.connect(self.resume_run)
+        self.create_view.welcome.train_requested.connect(self.start_training)
         self.train_view.run_started.connect(self.runs_view.refresh)
 
         self.jobs = JobsPanel(session)
@@ -109,7 +145,8 @@ class MainWindow(QMainWindow):
             "Jobs", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea, "jobsDock"
         )
         # Defaults for a first start; a saved layout replaces them in _restore.
-        self.resizeDocks([self.side_dock], [320], Qt.Orientation.Horizontal)
+        # Narrow enough that the views keep their room at 1024 x 640 (checked under Xvfb).
+        self.resizeDocks([self.side_dock], [270], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [130], Qt.Orientation.Vertical)
         self.setStatusBar(StatusBar(session))
         self._menus()
@@ -156,8 +193,11 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action(job, "Cancel", self.cancel, "Escape")
         self.model_import = ModelImport(self.session, self)
         self.model_import.add_menu(bar)
+        # The welcome panel's first path is this import.
+        self.create_view.welcome.set_add_model(self.model_import.ask)
         tools = bar.addMenu("&Tools")
         self._action(tools, "Plugins…", self.open_plugins, "Ctrl+Shift+P")
+        self._action(tools, "Model library…", self.open_library, "Ctrl+Shift+L")
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -166,10 +206,34 @@ class MainWindow(QMainWindow):
         return self.create_view.generate()
 
     def cancel(self) -> None:
+        """Escape: stops a generation at once; a training only after the user says so."""
         if self.tabs.currentWidget() is self.train_view:
-            self.train_view.cancel()
+            if self.train_view.job_id is not None and self.confirm_stop_training("Cancel"):
+                self.train_view.cancel()
         else:
             self.create_view.cancel()
+
+    def training(self):
+        """The training that runs on the device now, if any (from the session's job table)."""
+        return next((r for r in self.session.jobs.running() if r.kind == "train"), None)
+
+    def confirm_stop_training(self, verb: str) -> bool:
+        """Ask before a keystroke ends a training run (it saves a checkpoint and can resume)."""
+        record = self.training()
+        if record is None or not self.session.worker.busy:  # busy: not yet ended on the worker
+            return True
+        at = f" (step {record.done} of {record.total})" if record.total else ""
+        return confirm(
+            self,
+            f"{verb} the training?",
+            f"{record.title} is running{at}. {verb} it now? A checkpoint is saved first, "
+            "so you can resume it later from Runs.",
+        )
+
+    def start_training(self) -> None:
+        """The welcome panel's second path: the Train tab, its dataset field ready to fill."""
+        self.tabs.setCurrentWidget(self.train_view)
+        self.train_view.dataset.path.setFocus()
 
     def resume_run(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.train_view)
@@ -180,6 +244,11 @@ class MainWindow(QMainWindow):
             self.session.host, self.session.settings, self, health=self.session.engine.health
         )
         dialog.restart_needed.connect(self._restart_notice)
+        dialog.show()
+        return dialog
+
+    def open_library(self) -> ModelLibrary:
+        dialog = ModelLibrary(self.session, self)
         dialog.show()
         return dialog
 
@@ -195,11 +264,20 @@ class MainWindow(QMainWindow):
         library = QSettings().value(LIBRARY_KEY, str(self.session.home.root))
         dialog = SettingsDialog(self.session.settings, str(library), self)
         if dialog.exec():
-            dialog.apply()
-            self.session.worker.device_choice = self.session.settings.get("device", "auto")
-            QMessageBox.information(
-                self, "Settings", "Theme and library folder changes apply at the next start."
-            )
+            moved = dialog.apply()
+            self.apply_settings()
+            if moved:
+                QMessageBox.information(
+                    self, "Settings", "Studio uses the new library folder from its next start."
+                )
+
+    def apply_settings(self) -> None:
+        """Device and theme from the settings, at once."""
+        self.session.worker.device_choice = self.session.settings.get("device", "auto")
+        theme = self.session.settings.get("theme", "dark")
+        apply_theme(QApplication.instance(), theme)
+        for curves in (self.train_view.curves, self.runs_view.curves):
+            curves.set_theme(theme)
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -219,21 +297,34 @@ class MainWindow(QMainWindow):
         model = self.qsettings.value("model", "")
         if model:
             self.models.choose(str(model))
-        data = self.qsettings.value("dataset", "")
-        if data:
-            self.train_view.dataset.path.setText(str(data))
+        picker = self.train_view.dataset
+        self.qsettings.beginGroup("datasets")  # one folder per kind of generator
+        picker.paths = {
+            key: str(self.qsettings.value(key, "")) for key in self.qsettings.childKeys()
+        }
+        self.qsettings.endGroup()
+        picker.path.setText(picker.paths.get(picker.modality, ""))
 
     def save_layout(self) -> None:
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("state", self.saveState())
         self.qsettings.setValue("tab", self.tabs.currentIndex())
         self.qsettings.setValue("model", self.session.model_ref)
-        self.qsettings.setValue("dataset", self.train_view.dataset.path.text())
+        picker = self.train_view.dataset
+        self.qsettings.beginGroup("datasets")
+        for modality, path in {**picker.paths, picker.modality: picker.path.text()}.items():
+            if modality:
+                self.qsettings.setValue(modality, path)
+        self.qsettings.endGroup()
         self.qsettings.sync()
         self.session.settings.save()
 
     def closeEvent(self, event) -> None:
-        """Closing mid-training cancels the job, which saves a checkpoint: reopen and Resume."""
+        """Closing mid-training asks first, then cancels the job, which saves a checkpoint:
+        reopen and Resume."""
+        if not self.confirm_stop_training("Quit Studio and stop"):
+            event.ignore()
+            return
         self.save_layout()
         if self.session.worker.busy:
             self.statusBar().showMessage("Saving a checkpoint before closing…")

@@ -2,7 +2,8 @@
 
 One GUI-thread QObject that views listen to; it is the only place jobs are created. It makes
 engine jobs (Qt-free objects) and hands them to the worker; the worker's coalesced events come
-back through :meth:`_on_delivered` and are re-emitted per job on the UI thread.
+back through :meth:`_on_delivered`, are folded into the job table (``self.jobs``, the window's
+one record of every job) and re-emitted per job on the UI thread.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from studio.api import Generator, StudioError
-from studio.engine import TERMINAL, Event, Job
+from studio.engine import TERMINAL, CalibrationJob, Event, Job
 from studio.engine import Session as EngineSession
 
+from .models.jobs import JobRecord, JobTable
 from .worker import GpuWorker
 
 
@@ -24,6 +26,8 @@ class Session(QObject):
     events = Signal(int, object)
     job_queued = Signal(int, str, str)  # id, title, kind
     job_ended = Signal(int, object)  # id, the terminal event
+    #: a job's record in ``jobs`` changed (queued, started, progressed, ended, moved)
+    job_changed = Signal(int)
     generator_changed = Signal(str)
     model_changed = Signal(str)
     library_changed = Signal()  # a run finished or was cancelled: runs and models changed
@@ -39,7 +43,8 @@ class Session(QObject):
         self.host, self.home, self.settings = engine.host, engine.home, engine.settings
         self.generator_id = ""
         self.model_ref = ""  # "" means a new, untrained model
-        self.kinds: dict[int, str] = {}
+        self.jobs = JobTable()
+        self.jobs.subscribe(self._on_record)
         self.worker = GpuWorker(self.settings.get("device", "auto"))
         # Bound methods of this GUI-thread object: they run on the UI thread.
         self.worker.delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
@@ -78,9 +83,17 @@ class Session(QObject):
 
     def submit(self, job: Job) -> int:
         job_id = self.worker.submit(job)
-        self.kinds[job_id] = job.kind
+        # Deliveries reach this thread's event loop later, so the record exists before them.
+        self.jobs.add(job_id, job.kind, job.title, device=job.needs_device)
         self.job_queued.emit(job_id, job.title, job.kind)
         return job_id
+
+    def move(self, job_id: int, position: int) -> bool:
+        """Move a waiting device job to ``position`` in the queue (0: next)."""
+        moved = self.worker.move(job_id, position)
+        if moved:
+            self.jobs.reorder(self.worker.waiting())
+        return moved
 
     def generate(
         self,
@@ -129,6 +142,11 @@ class Session(QObject):
         """Import a model folder or file the user has into the library."""
         return self.submit(self.engine.import_job(path, name=name))
 
+    def calibrate(self, generator_id: str) -> int:
+        """Time a few real steps of ``generator_id`` here, for the welcome panel's estimate."""
+        device = self.settings.get("device", "auto")
+        return self.submit(CalibrationJob(self.host, generator_id, device))
+
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
         return self.submit(self.engine.data_check_job(self.generator_id, source, params))
 
@@ -149,12 +167,16 @@ class Session(QObject):
                 for event in events:
                     self.problem.emit(getattr(event, "message", str(event)))
                 continue
+            record = self.jobs.apply(job_id, events)
             self.events.emit(job_id, events)
             for event in events:
                 if isinstance(event, TERMINAL):
                     self.job_ended.emit(job_id, event)
-                    if self.kinds.get(job_id) in ("train", "import"):
+                    if record is not None and record.kind in ("train", "import"):
                         self.library_changed.emit()
+
+    def _on_record(self, record: JobRecord) -> None:
+        self.job_changed.emit(record.id)
 
     def _on_device(self, info: dict) -> None:
         self.device_changed.emit(info)

@@ -123,7 +123,7 @@ def test_fine_tuning_keeps_tokenizer_and_shape_and_records_lineage(
         parent_ckpt.path / "assets" / "tokenizer.json"
     ).read_bytes()
     assert any(
-        "keeps the checkpoint's bpe tokenizer" in e.message for e in events if isinstance(e, Log)
+        "the checkpoint's bpe tokenizer is kept" in e.message for e in events if isinstance(e, Log)
     )
 
 

@@ -183,3 +183,31 @@ def test_uninstall_never_deletes_outside_the_plugin_site(tmp_path: Path) -> None
     remove_distribution(site, distributions(site)["evil"])
     assert outside.read_text() == "keep me"
     assert sorted(p.name for p in site.iterdir()) == []
+
+
+def test_plugin_changes_wait_for_another_process_holding_the_lock(home) -> None:
+    """The lock is filelock's, so it holds on Windows and macOS too; here, across processes."""
+    import subprocess
+    import sys
+    import time
+
+    installer = PluginInstaller(home.root)
+    lock = home.plugin_lock
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock\n"
+            f"with FileLock({str(lock)!r}):\n"
+            "    print('held', flush=True); time.sleep(1.5)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    began = time.monotonic()
+    with installer._locked():
+        waited = time.monotonic() - began
+    holder.wait(10)
+    assert waited >= 1.0, waited

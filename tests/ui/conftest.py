@@ -14,7 +14,11 @@ def window(qtbot, plugin_site: Path, home) -> Iterator:
     from studio.ui.app import build_window
 
     main = build_window(home, Settings.load(home.settings_file))
-    qtbot.addWidget(main)
+    # As after the user's first look at the welcome panel (test_welcome.py covers the panel):
+    # before the window shows, so no calibration job starts in every window test.
+    main.create_view.dismiss_welcome()
+    # Not qtbot.addWidget: pytest-qt closes its widgets before this fixture's teardown, and
+    # closing mid-training asks the user first (a test that failed mid-run would hang on it).
     # Every job's terminal event, recorded from the first one (session lives in the GUI thread).
     main.ended = {}
     main.session.job_ended.connect(main.ended.__setitem__)
@@ -22,3 +26,5 @@ def window(qtbot, plugin_site: Path, home) -> Iterator:
     qtbot.waitExposed(main)
     yield main
     main.session.shutdown()
+    main.close()
+    main.deleteLater()

@@ -45,3 +45,32 @@ def test_live_curves_leave_none_and_bools_alive(qtbot) -> None:
     lost = before - counts()
     # A healthy binding ends within a few references of where it began; 6.12.0 lost ~45 a frame.
     assert (lost < FRAMES).all(), f"lost over {FRAMES} frames (None, True, False): {lost}"
+
+
+def test_curve_colours_are_the_same_in_every_run_and_named_in_the_title(qtbot) -> None:
+    from ui_support import shown_curves
+
+    from studio.ui.models.curves import CurveStore
+    from studio.ui.views.curves import colour_for
+
+    def draw(order: list[str]):
+        view = shown_curves(qtbot)
+        view.smoothing.setValue(0)  # the points as logged
+        store = CurveStore()
+        for step in range(1, 4):
+            store.add(step, {name: 1.0 / step**4 for name in order})  # down towards 0
+        view.set_store(store)
+        view.force_redraw()
+        return view
+
+    first = draw(["loss/train", "loss/val", "lr"])
+    second = draw(["lr", "loss/val", "loss/train"])  # another run logs them in another order
+    for name in ("loss/train", "loss/val", "lr"):
+        assert first.curves[name].opts["pen"].color().name() == colour_for(name)
+        assert second.curves[name].opts["pen"].color().name() == colour_for(name)
+    assert colour_for("loss/train") != colour_for("loss/val")
+    title = first.plots["loss"].titleLabel.text
+    assert "train" in title and "val" in title and colour_for("loss/val") in title
+    assert first.plots["loss"].legend is None  # nothing drawn over the curves
+    low, _high = first.ranges["loss"][1].range
+    assert low == 0.0  # the headroom would reach below zero; a loss axis does not

@@ -157,7 +157,9 @@ def test_range_keeper_changes_rarely() -> None:
     from studio.ui.models.curves import RangeKeeper
 
     keeper = RangeKeeper(headroom=0.1, shrink_below=0.4)
-    assert keeper.update(0.0, 10.0) == pytest.approx((-1.0, 11.0))
+    # Data that never go below zero get no axis below zero; others get headroom both ways.
+    assert keeper.update(0.0, 10.0) == pytest.approx((0.0, 11.0))
+    assert RangeKeeper(headroom=0.1).update(-2.0, 8.0) == pytest.approx((-3.0, 9.0))
     changes = sum(keeper.update(0.0, 10.0 - i * 0.01) is not None for i in range(100))
     assert changes == 0  # the data stay inside and fill most of the range
     assert keeper.update(0.0, 12.0) is not None  # grows past the data

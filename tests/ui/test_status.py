@@ -34,3 +34,54 @@ def test_the_memory_figure_follows_a_running_job(qtbot, window, corpus: Path) ->
     assert all(info["memory_used"] > 0 for info in while_running)
     label = window.statusBar().device.text()
     assert "in use of" in label and "cores" in label, label
+
+
+def test_the_status_bar_reads_the_device_job_and_its_queue(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 300, "step_delay_ms": 20})
+    first = view.train()
+    second = view.train()
+    label = window.statusBar().state
+    qtbot.waitUntil(lambda: "/300" in label.text(), timeout=30_000)
+    assert label.text().startswith("Train tinychar  ·  ") and "1 waiting" in label.text()
+    window.session.cancel(second)
+    window.session.cancel(first)
+    wait_job(qtbot, window, first)
+    qtbot.waitUntil(lambda: label.text() == "Worker idle", timeout=10_000)
+    assert not window.statusBar().safe_mode.isVisible()
+
+
+def test_safe_mode_is_shown_while_it_is_on(qtbot, plugin_site, home) -> None:
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    main = build_window(home, Settings.load(home.settings_file), safe_mode=True)
+    qtbot.addWidget(main)
+    try:
+        main.show()
+        qtbot.waitExposed(main)
+        assert main.session.host.safe_mode
+        assert main.statusBar().safe_mode.isVisible()
+        assert "built-in plugins" in main.statusBar().safe_mode.toolTip()
+    finally:
+        main.session.shutdown()
+
+
+def test_the_theme_applies_at_once(qtbot, window) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.theme import THEMES
+
+    window.train_view.curves._ensure_graphics()
+    window.session.settings.set("theme", "light")
+    window.apply_settings()
+    app = QApplication.instance()
+    assert app.property("studio_theme") == "light"
+    assert "#f4f5f7" in app.styleSheet()  # the light stylesheet's window colour
+    background = window.train_view.curves.graphics.backgroundBrush().color().name()
+    assert background == THEMES["light"]["plot_bg"]
+    window.session.settings.set("theme", "dark")
+    window.apply_settings()
+    assert app.property("studio_theme") == "dark"

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from support.entrypoints import install_distribution
 from ui_support import wait_job
 
@@ -69,7 +70,10 @@ def test_walk_and_variations_follow_the_declared_modes(qtbot, mode_window) -> No
     view.count.setValue(3)
     assert isinstance(wait_job(qtbot, window, view.variations(first.path)), Finished)
     variations = view.gallery.entries()[7:]
-    assert [e.label for e in variations] == ["variation 0", "variation 1", "variation 2"]
+    # Labelled by the seed that remakes each, then what the plugin calls it.
+    assert [e.label for e in variations] == [
+        f"seed {e.seed} · variation {i}" for i, e in enumerate(variations)
+    ]
     assert variations[0].request["mode"] == "variations"
 
 
@@ -140,3 +144,25 @@ def test_no_display_says_so_instead_of_crashing(env) -> None:
     assert result.returncode == 2
     assert "no display" in result.stderr and "xvfb-run" in result.stderr
     assert "xcb" not in result.stderr.replace("xvfb", "")
+
+
+def test_a_plugin_installed_meanwhile_shows_and_approving_it_asks_for_a_restart(
+    qtbot, window, extra_site
+) -> None:
+    """Installed while the window is open (as `studio plugin install` does): the open dialog
+    lists it, awaiting a restart; ticking it (the user's approval) says a restart applies it."""
+    dialog = window.open_plugins()
+    qtbot.addWidget(dialog)
+    assert "latecomer" not in dialog.names
+    (extra_site / "studio_latecomer.py").write_text("STUDIO_API_VERSION = 1\n")
+    install_distribution(extra_site, "studio-latecomer", {"latecomer": "studio_latecomer"})
+    dialog.hide()
+    dialog.show()  # shown again (or first opened) after the install
+    assert dialog.status_of("latecomer") == "awaiting-restart"
+    row = dialog.names.index("latecomer")
+    assert dialog.table.item(row, 0).checkState() == Qt.CheckState.Unchecked  # not approved yet
+    notices: list[bool] = []
+    dialog.restart_needed.connect(lambda: notices.append(True))
+    dialog.set_enabled("latecomer", True)
+    assert notices and dialog.notice.isVisible() and "Restart Studio" in dialog.notice.text()
+    assert "latecomer" in window.session.settings.approved_plugins

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from ui_support import train_slowly, wait_job
+from PySide6.QtWidgets import QMessageBox
+from ui_support import answer_next_question, train_slowly, wait_job
 
 from studio.engine.events import Cancelled, Finished
 from studio.engine.store.runs import find_run, read_metrics
@@ -176,7 +177,7 @@ def test_a_failed_job_shows_its_message_and_details(qtbot, window, corpus: Path)
     assert event.message in view.failure_line.label.text()
     assert view.failure_line.failure.traceback  # shown by "Details…"
     assert window.jobs.state(max(window.ended)) == "failed"
-    assert window.jobs.failures[max(window.ended)] is event
+    assert window.session.jobs.get(max(window.ended)).failure is event
     # The window lives on: the next job runs.
     view.form.set_values({"fail_at_step": 0, "steps": 5})
     assert isinstance(wait_job(qtbot, window, view.train()), Finished)
@@ -188,7 +189,9 @@ def test_close_mid_training_then_reopen_and_resume(qtbot, window, corpus: Path, 
 
     view = train_slowly(qtbot, window, corpus, steps=200, until=5)
     run_dir = view.run_dir
-    window.close()  # cancels the job, which saves a checkpoint
+    asked = answer_next_question(QMessageBox.StandardButton.Yes)
+    window.close()  # asks, then cancels the job, which saves a checkpoint
+    assert asked and "is running" in asked[0]
     run = find_run(home.runs, str(run_dir))
     assert run.status == "cancelled" and run.info["step"] >= 5
 
@@ -228,3 +231,218 @@ def test_layout_and_last_choices_persist(qtbot, window, home, corpus: Path) -> N
         assert again.train_view.dataset.path.text() == str(corpus)
     finally:
         again.session.shutdown()
+
+
+def test_a_second_training_queues_and_the_queue_reorders(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20, "checkpoint_every": 1000})
+    first = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    view.form.set_values({"steps": 5, "step_delay_ms": 0})
+    second = view.train()
+    third = view.train()
+    assert first is not None and second is not None and third is not None
+    jobs = window.session.jobs
+    assert [r.id for r in jobs.waiting()] == [second, third]
+    panel = window.jobs
+    assert panel.items[second].text(1) == "next"
+    assert panel.items[third].text(1) == "waiting (2 in queue)"
+    panel.tree.setCurrentItem(panel.items[third])
+    assert panel.up_button.isEnabled() and not panel.down_button.isEnabled()
+    qtbot.mouseClick(panel.up_button, Qt.MouseButton.LeftButton)
+    assert window.session.worker.waiting() == [third, second]
+    assert [r.id for r in jobs.waiting()] == [third, second]
+    assert panel.items[third].text(1) == "next"
+    # A data check does not wait behind the training: it runs beside it.
+    check = window.session.check_data(corpus)
+    event = wait_job(qtbot, window, check, timeout=30_000)
+    assert isinstance(event, Finished) and event.result.report["used"]
+    assert jobs.get(first).state == "running"
+    view.cancel()
+    assert isinstance(wait_job(qtbot, window, first), Cancelled)
+    # The queue runs on in its new order, and the view follows each training as it starts.
+    assert isinstance(wait_job(qtbot, window, third), Finished)
+    assert isinstance(wait_job(qtbot, window, second), Finished)
+    assert window.ended[third].result.step == 5
+    assert list(window.ended).index(third) < list(window.ended).index(second)
+
+
+def test_a_waiting_job_cancelled_leaves_the_queue_at_once(qtbot, window, corpus: Path) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20})
+    first = view.train()
+    waiting = view.train()
+    window.session.cancel(waiting)
+    assert isinstance(wait_job(qtbot, window, waiting, timeout=2_000), Cancelled)
+    assert waiting not in [r.id for r in window.session.jobs.waiting()]
+    assert waiting not in window.session.worker.waiting()
+    assert window.session.jobs.get(first).state in ("queued", "running")
+    window.session.cancel(first)
+    wait_job(qtbot, window, first)
+
+
+def test_an_interrupted_run_is_offered_at_start_and_resumes(qtbot, window, corpus, home) -> None:
+    """A run whose process died (kill -9: run.json still says running) is offered on start."""
+    from studio.engine.settings import Settings
+    from studio.engine.store.runs import find_run as find
+    from studio.ui.app import build_window
+
+    assert window.banner.isHidden()  # nothing interrupted yet
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 30, "checkpoint_every": 10})
+    assert isinstance(wait_job(qtbot, window, view.train()), Finished)
+    run = find(home.runs, str(view.run_dir))
+    run.save(status="running", pid=2**22 + 12345, step=20)  # as a killed process leaves it
+    (run.checkpoints_dir / "step-0000030").rename(run.path / "gone")  # died before step 30
+    again = build_window(home, Settings.load(home.settings_file))
+    qtbot.addWidget(again)
+    ended: dict = {}
+    again.session.job_ended.connect(ended.__setitem__)
+    try:
+        again.show()
+        qtbot.waitExposed(again)
+        assert again.banner.isVisible()
+        assert run.name in again.banner.label.text() and "step 20" in again.banner.label.text()
+        qtbot.mouseClick(again.banner.resume_button, Qt.MouseButton.LeftButton)
+        assert again.banner.isHidden()
+        assert again.tabs.currentWidget() is again.train_view
+        job = again.train_view.job_id
+        qtbot.waitUntil(lambda: job in ended, timeout=60_000)
+        assert isinstance(ended[job], Finished) and ended[job].result.step == 30
+    finally:
+        again.session.shutdown()
+
+
+def test_resume_is_only_offered_with_a_checkpoint_and_says_why(qtbot, window, corpus) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20, "checkpoint_every": 1000,
+                          "checkpoint_minutes": 0})  # fmt: skip
+    job = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    run = find_run(window.session.home.runs, str(view.run_dir))
+    window.session.cancel(job)
+    wait_job(qtbot, window, job)
+    assert view.resume_button.isEnabled()  # cancelling saved a checkpoint
+    for checkpoint in run.checkpoints_dir.iterdir():
+        checkpoint.rename(run.path / checkpoint.name)  # as if none had been written
+    view._update_buttons()
+    assert not view.resume_button.isEnabled()
+    assert "nothing to resume" in view.resume_button.toolTip()
+    runs = window.runs_view
+    window.tabs.setCurrentWidget(runs)
+    runs.refresh()
+    runs.select(run.name)
+    assert not runs.resume_button.isEnabled()
+    assert "nothing to resume" in runs.resume_button.toolTip()
+
+
+def test_each_kind_of_generator_keeps_its_own_dataset(qtbot, window, corpus, tmp_path) -> None:
+    from PIL import Image
+
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    picker = window.train_view.dataset
+    window.session.set_generator("tinychar")
+    picker.set_path(corpus)
+    qtbot.waitUntil(lambda: picker.report is not None, timeout=30_000)
+    window.session.set_generator("tinypix")
+    assert picker.path.text() == ""  # a text file is not offered to an image generator
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    Image.new("RGB", (16, 16), "red").save(pictures / "red.png")
+    picker.path.setText(str(empty))
+    first = picker.check()
+    picker.path.setText(str(pictures))
+    second = picker.check()  # a newer check replaces the one in flight
+    assert picker.job_id == second
+    wait_job(qtbot, window, first)
+    wait_job(qtbot, window, second)
+    # Only the newest check speaks: the empty folder's failure does not overwrite it.
+    assert picker.report_view.toPlainText().startswith("1 file(s) used")
+    window.session.set_generator("tinychar")
+    assert picker.path.text() == str(corpus)
+    window.session.set_generator("tinypix")
+    assert picker.path.text() == str(pictures)
+
+
+def test_escape_and_quit_ask_before_ending_a_training(qtbot, window, corpus) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    window.tabs.setCurrentWidget(view)
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20})
+    job = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    asked = answer_next_question(QMessageBox.StandardButton.No)
+    window.cancel_action.trigger()  # Escape
+    assert asked and "step" in asked[0]
+    asked = answer_next_question(QMessageBox.StandardButton.No)
+    window.close()  # Ctrl+Q
+    assert asked and window.isVisible()
+    assert window.session.jobs.get(job).state == "running"
+    answer_next_question(QMessageBox.StandardButton.Yes)
+    window.cancel_action.trigger()
+    event = wait_job(qtbot, window, job)
+    assert isinstance(event, Cancelled)
+    # The bar says how it ended, and no time is left on it.
+    assert view.progress.format().startswith("Cancelled at step")
+    assert "left" not in view.progress.text()
+
+
+def test_the_run_that_is_training_is_in_runs(qtbot, window, corpus) -> None:
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 400, "step_delay_ms": 20})
+    job = view.train()
+    qtbot.waitUntil(lambda: view.progress.value() >= 2, timeout=30_000)
+    runs = window.runs_view
+    window.tabs.setCurrentWidget(runs)
+    name = view.run_dir.name
+    assert name in runs.run_names()
+    row = runs.run_names().index(name)
+    assert runs.table.item(row, 2).text() == "running"
+    # Its step moves on while the view is open.
+    first = runs.table.item(row, 3).text()
+    qtbot.waitUntil(lambda: runs.table.item(row, 3).text() != first, timeout=10_000)
+    window.session.cancel(job)
+    wait_job(qtbot, window, job)
+
+
+def test_runs_export_their_metrics_and_are_removed_after_asking(
+    qtbot, window, corpus, tmp_path, monkeypatch
+) -> None:
+    import csv
+
+    from PySide6.QtWidgets import QFileDialog
+
+    window.session.set_generator("tinychar")
+    view = window.train_view
+    view.dataset.path.setText(str(corpus))
+    view.form.set_values({"steps": 6})
+    event = wait_job(qtbot, window, view.train())
+    runs = window.runs_view
+    window.tabs.setCurrentWidget(runs)
+    name = event.result.run.name
+    runs.select(name)
+    target = tmp_path / "metrics.csv"
+    monkeypatch.setattr(  # the OS dialog cannot run offscreen: the user's answer
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(target), "CSV (*.csv)"))
+    )
+    assert runs.export_selected() == target
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert [int(r["step"]) for r in rows] == list(range(1, 7))
+    answer_next_question(QMessageBox.StandardButton.No)
+    assert not runs.remove_selected() and name in runs.run_names()
+    asked = answer_next_question(QMessageBox.StandardButton.Yes)
+    assert runs.remove_selected()
+    assert name in asked[0] and name not in runs.run_names()
+    assert not event.result.run.exists() and event.result.model.exists()

@@ -1,4 +1,5 @@
-"""The worker trains at a lower priority than the window's thread (Linux niceness)."""
+"""The worker trains at the priority WORKER_NICENESS sets (Linux niceness), which is the
+command line's: under load, training in the window then keeps pace with `studio train`."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ def niceness(thread_id: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[16])
 
 
-def test_the_worker_yields_to_the_window(qtbot) -> None:
+def test_the_worker_runs_at_the_command_lines_priority(qtbot) -> None:
     window_thread = threading.get_native_id()
     before = niceness(window_thread)
     worker = GpuWorker("cpu")
     worker.start()
     try:
         qtbot.waitUntil(lambda: worker.native_id is not None, timeout=5000)
+        assert WORKER_NICENESS == 0  # measured: see the constant's comment
         expected = min(19, before + WORKER_NICENESS)
         qtbot.waitUntil(lambda: niceness(worker.native_id) == expected, timeout=5000)
         assert niceness(window_thread) == before  # the window's own thread keeps its priority

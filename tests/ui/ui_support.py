@@ -21,6 +21,26 @@ def shown_curves(qtbot, width: int = 800, height: int = 400):
     return view
 
 
+def answer_next_question(button) -> list[str]:
+    """Click ``button`` (a QMessageBox.StandardButton) on the next modal question once it shows;
+    the returned list receives the question's text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(20, click)
+    return seen
+
+
 def train_slowly(qtbot, window, corpus, steps: int, until: int):
     """Start a slow tinychar run in the window (no scheduled checkpoint); wait ``until`` steps."""
     window.session.set_generator("tinychar")

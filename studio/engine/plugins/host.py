@@ -52,7 +52,9 @@ APPROVAL_NOTICE = (
     "new one until you enable it (Plugins dialog, or 'studio plugin enable NAME')"
 )
 
-Status = Literal["loaded", "failed", "disabled", "safe-mode", "awaiting-approval"]
+Status = Literal[
+    "loaded", "failed", "disabled", "safe-mode", "awaiting-approval", "awaiting-restart"
+]
 
 
 @dataclass
@@ -195,6 +197,22 @@ def load_plugins(
         host.records[name] = record
         _guarded_load(host, record, lambda plugin=plugin: plugin, root_module=None)
     return host
+
+
+def installed_since_start(host: PluginHost) -> list[PluginRecord]:
+    """Plugins installed after ``host`` loaded (by the command line, or another window): they
+    are listed as awaiting a restart, so an open Plugins dialog shows them too."""
+    import importlib
+
+    importlib.invalidate_caches()
+    records = []
+    for entry_point, _taken_by in entry_points_with_rivals():
+        if entry_point.name not in host.records:
+            record = _record_for(entry_point)
+            record.status = "awaiting-restart"
+            record.reason = "installed after Studio started: restart Studio to load it"
+            records.append(record)
+    return records
 
 
 def _record_for(entry_point: metadata.EntryPoint) -> PluginRecord:

@@ -141,7 +141,7 @@ def _either(
     """``local``, or the same job (``kind`` built from ``kwargs``) in a child process."""
     if not should_isolate(host, settings, local.generator_id, isolate):
         return local
-    return IsolatedJob(
+    isolated = IsolatedJob(
         kind,
         host,
         local.home,
@@ -150,3 +150,6 @@ def _either(
         title=local.title,
         health=health,
     )
+    # A data check in its own process still needs no device: it runs beside a training.
+    isolated.needs_device = local.needs_device
+    return isolated

@@ -119,7 +119,10 @@ def list_models(home: Home) -> list[dict[str, Any]]:
     models = [
         {**c.summary(), "name": c.path.name, "kind": "model"} for c in list_checkpoints(home.models)
     ]
+    published = {str(m["path"]) for m in models}
     for run in list_runs(home.runs):
+        if str(run.info.get("model", "")) in published:
+            continue  # a finished run is its published model: one line, not two
         checkpoints = list_checkpoints(run.checkpoints_dir)
         if checkpoints:
             latest = checkpoints[-1]

@@ -221,3 +221,25 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     from studio.engine.store.atomic import write_bytes
 
     write_bytes(path, "".join(json.dumps(r) + "\n" for r in kept).encode("utf-8"))
+
+
+RESUMABLE = ("cancelled", "interrupted", "failed")
+
+
+def resume_problem(run: Run) -> str | None:
+    """Why ``run`` cannot be resumed, in words for the user; None when it can."""
+    status = run.status
+    if status == "finished":
+        return "it finished; fine-tune its model to train it further"
+    if status == "running":
+        return "it is training now"
+    if status not in RESUMABLE:
+        return f"its status is '{status}'"
+    if not list_checkpoints(run.checkpoints_dir):
+        return "it stopped before its first checkpoint was saved, so there is nothing to resume"
+    return None
+
+
+def interrupted_runs(runs_dir: Path) -> list[Run]:
+    """Runs whose process ended without saying so (a crash, a power cut) that can resume."""
+    return [r for r in list_runs(runs_dir) if r.status == "interrupted" and not resume_problem(r)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,16 @@ from typing import Any
 from studio.api import DataError, DataReport, Generator, ModelHandle, RunContext, StudioError
 from studio.engine.device import host_memory
 from studio.engine.device.devices import describe_device, free_memory, resolve_device
-from studio.engine.events import CheckpointSaved, Event, Finished, Log, Metric, SampleEvent, Started
+from studio.engine.events import (
+    CheckpointSaved,
+    Event,
+    Finished,
+    Log,
+    Metric,
+    SampleEvent,
+    Started,
+    TrainResult,
+)
 from studio.engine.home import Home
 from studio.engine.jobs import Job, JobCancelled, ProgressClock
 from studio.engine.plugins.exporters import export
@@ -38,7 +48,7 @@ from studio.engine.store.runs import (
     find_run,
     truncate_metrics,
 )
-from studio.engine.train import distributed
+from studio.engine.train import distributed, tensorboard
 from studio.engine.train.batching import EpochSampler, default_collate, gather, to_device
 from studio.engine.train.fingerprint import data_fingerprint
 from studio.engine.train.loop_params import training_schema
@@ -96,6 +106,7 @@ class TrainJob(Job):
             params = training_schema(generator).validate(run.info["params"])
             if self.extra_steps:
                 params["steps"] = max(params["steps"], self.extra_steps)
+            tensorboard.check_available(params)
             self._join_ranks(params)
             start = None
             if self.main:
@@ -119,6 +130,7 @@ class TrainJob(Job):
             raise StudioError("training needs a generator and data (a file or a folder)")
         generator = self.host.generator(self.generator_id)
         params = training_schema(generator).validate(self.raw_params)
+        tensorboard.check_available(params)  # before the run folder exists
         parent = (
             resolve_checkpoint(self.home, self.from_checkpoint) if self.from_checkpoint else None
         )
@@ -295,7 +307,13 @@ class TrainJob(Job):
         clock = ProgressClock(total, start=step)
         metrics = MetricsLog(run.metrics_file) if self.main else _NoMetrics()
         stop = False  # every rank agreed to stop (a cancel on any of them)
+        events = tensorboard.EventWriter(run.path, params["tensorboard"] and self.main)
         last_saved = step if resuming else -1
+        # Checkpoints by time as well as steps: whichever comes first.
+        # Ranks of a distributed run save together, so only step counts (which they share, where
+        # their clocks do not) decide there.
+        minutes = params["checkpoint_minutes"] if not self.ranks else 0
+        saved_at = time.monotonic()
         in_step = False
         try:
             yield clock.progress(step)
@@ -318,6 +336,7 @@ class TrainJob(Job):
                     with preserved_rng(), torch.no_grad(), plain, evaluating(model.module):
                         values.update({k: float(v) for k, v in trainer.evaluate().items()})
                 metrics.append(step, values)
+                events.add(step, values)
                 yield Metric(step, values)
                 yield clock.progress(step)
                 yield from self._drain_logs()
@@ -325,9 +344,15 @@ class TrainJob(Job):
                     with self._plain_modules(trainer), evaluating(model.module):
                         samples = self._preview_samples(torch, trainer, step)
                     yield from self._previews(generator, samples, run, step)
-                if step % params["checkpoint_every"] == 0 or step == total:
-                    yield from save("scheduled" if step < total else "final")
-                    last_saved = step
+                if step == total:
+                    yield from save("final")
+                elif step % params["checkpoint_every"] == 0:
+                    yield from save("scheduled")
+                elif minutes and time.monotonic() - saved_at >= minutes * 60:
+                    yield from save("timed")
+                else:
+                    continue
+                last_saved, saved_at = step, time.monotonic()
         except JobCancelled:
             if step > last_saved and not in_step:
                 yield from save("cancelled")
@@ -342,23 +367,17 @@ class TrainJob(Job):
             raise
         finally:
             metrics.close()
+            events.close()
 
         final = run.checkpoints_dir / f"step-{step:07d}"
         if not self.main:
-            yield Finished({"run": str(run.path), "checkpoint": str(final), "step": step})
+            yield Finished(TrainResult(run.path, final, None, step))  # rank 0 publishes
             return
         published, notice = publish_run_model(self.home, run, final)
         if notice:
             yield Log(notice, "warning")
         run.save(status="finished", pid=0, model=str(published.path))
-        yield Finished(
-            {
-                "run": str(run.path),
-                "checkpoint": str(final),
-                "model": str(published.path),
-                "step": step,
-            }
-        )
+        yield Finished(TrainResult(run.path, final, published.path, step))
 
     def _plain_modules(self, trainer: Any) -> Any:
         return self.ranks.unwrapped(trainer) if self.ranks else contextlib.nullcontext()

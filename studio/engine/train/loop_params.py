@@ -24,6 +24,16 @@ LOOP_PARAMS = Schema(
             advanced=True,
         ),
         Param(
+            "checkpoint_minutes",
+            "float",
+            5.0,
+            "also save a checkpoint when this many minutes passed since the last (0: steps only),"
+            " so a crash costs minutes, not the run",
+            minimum=0.0,
+            maximum=1440.0,
+            advanced=True,
+        ),
+        Param(
             "preview_every",
             "int",
             200,
@@ -40,6 +50,14 @@ LOOP_PARAMS = Schema(
             advanced=True,
         ),
         Param(
+            "tensorboard",
+            "bool",
+            False,
+            "also write TensorBoard event files to the run's tensorboard/ folder "
+            "(needs the tensorboard extra)",
+            advanced=True,
+        ),
+        Param(
             "keep_checkpoints",
             "int",
             3,
@@ -48,6 +66,19 @@ LOOP_PARAMS = Schema(
             advanced=True,
         ),
     ]
+).with_labels(
+    {
+        "steps": "Steps",
+        "batch_size": "Batch size",
+        "seed": "Seed",
+        "device": "Device",
+        "checkpoint_every": "Checkpoint every (steps)",
+        "checkpoint_minutes": "Checkpoint every (minutes)",
+        "preview_every": "Previews every (steps)",
+        "eval_every": "Validation every (steps)",
+        "keep_checkpoints": "Checkpoints kept",
+        "tensorboard": "TensorBoard files",
+    }
 )
 
 

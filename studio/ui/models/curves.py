@@ -140,5 +140,6 @@ class RangeKeeper:
             if inside and span >= self.shrink_below * (current_high - current_low):
                 return None
         pad = span * self.headroom
-        self.range = (low - pad, high + pad)
+        # Data that never go below zero (a loss, a step count) get no axis below zero.
+        self.range = (max(0.0, low - pad) if low >= 0 else low - pad, high + pad)
         return self.range

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -24,12 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import ImageSample, ParamError
-from studio.engine import Event, Progress, SampleEvent
+from studio.engine import Event, Progress, SampleEvent, recent_samples
 
 from ..session import Session
 from .gallery import Gallery, GalleryItem, to_qimage
 from .job_binding import JobView
-from .param_form import ParamForm
+from .param_form import FormSlot, ParamForm
 from .seed_box import SeedBox
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -91,6 +92,7 @@ class ImageCreateView(JobView):
         self.walk_button.clicked.connect(self.walk)
         self.drop_zone = DropZone(self.variations)
         self.gallery = Gallery()
+        self.shown_generator = ""  # whose images the gallery holds
         self.gallery.rerun_requested.connect(self.rerun)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(48, 512)
@@ -101,6 +103,8 @@ class ImageCreateView(JobView):
         clear.clicked.connect(self.gallery.clear)
 
         self.form_holder = QVBoxLayout()
+
+        self.forms = FormSlot(self.form_holder)
         top = QFormLayout()
         top.addRow("Seed", self.seed)
         top.addRow("Count", self.count)
@@ -136,17 +140,38 @@ class ImageCreateView(JobView):
 
     def bind_generator(self, *_args) -> None:
         generator = self.session.generator
-        if self.form is not None:
-            self.form.setParent(None)
-            self.form = None
         is_image = generator is not None and generator.modality == "image"
-        if is_image:
-            self.form = ParamForm(generator.generate_params)
-            self.form_holder.addWidget(self.form)
+        self.form = self.forms.bind(
+            generator.id if is_image else "", generator.generate_params if is_image else None
+        )
+        if is_image and generator.id != self.shown_generator:
+            self.restore_gallery()
         self.walk_button.setVisible(is_image and offers(generator, "interpolate"))
         self.drop_zone.setVisible(
             bool(is_image and generator.takes_inputs and offers(generator, "variations"))
         )
+
+    def restore_gallery(self) -> None:
+        """The generator's latest images from the exports folder: they survive a restart."""
+        generator_id = self.session.generator_id
+        self.shown_generator = generator_id
+        self.gallery.clear()
+        for meta in recent_samples(self.session.home, generator_id):
+            image = QImage(str(meta["path"]))
+            if image.isNull():
+                continue
+            request = {
+                # As the original request: an untrained model is made from the request's seed.
+                "seed": meta.get("request_seed", meta.get("seed")),
+                "params": meta.get("params", {}),
+                "model": meta.get("model", ""),
+                "inputs": [],
+                "mode": meta.get("mode", "sample"),
+            }
+            seed = meta.get("seed")
+            label = f"seed {seed}" if seed is not None else ""
+            index = int(meta.get("index", 0))
+            self.gallery.add(GalleryItem(image, meta["path"], seed, label, request, index))
 
     # -- starting jobs --------------------------------------------------------------------------
 
@@ -156,7 +181,7 @@ class ImageCreateView(JobView):
         try:
             return self.form.values()
         except ParamError:
-            self.form.errors()
+            self.form.reveal_errors()
             return None
 
     def _start(
@@ -250,7 +275,13 @@ class ImageCreateView(JobView):
                 return
             png = next((p for p in event.paths if p.suffix == ".png"), None)
             animated = next((p for p in event.paths if p.suffix in (".gif", ".webp")), None)
-            label = sample.label or (f"seed {sample.seed}" if sample.seed is not None else "")
+            # Each image by the seed that remakes it, what it came from (an input's name) after;
+            # a walk's frames by where they are on the walk (t=0.25).
+            label = f"seed {sample.seed}" if sample.seed is not None else sample.label
+            if self._request.get("mode") == "interpolate" and sample.label:
+                label = sample.label
+            elif sample.label and sample.seed is not None:
+                label += f" · {sample.label}"
             self.gallery.add(
                 GalleryItem(
                     to_qimage(sample.pixels),

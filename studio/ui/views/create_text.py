@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -19,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import ParamError, TextChunk
-from studio.engine import Event, Finished, SampleEvent
+from studio.engine import Cancelled, Event, Finished, SampleEvent
 
 from ..models.history import HistoryEntry, PromptHistory
 from ..session import Session
 from .job_binding import JobView
-from .param_form import ParamForm
+from .param_form import FormSlot, ParamForm
 from .seed_box import SeedBox
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
@@ -51,14 +55,27 @@ class TextCreateView(JobView):
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("The text streams in here.")
         self.form_holder = QVBoxLayout()
+        self.forms = FormSlot(self.form_holder)
 
         settings = QFormLayout()
         settings.addRow("Seed", self.seed)
         settings.addRow("Count", self.count)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Write on from the end of this text")
+        self.continue_button.clicked.connect(self.continue_text)
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Save this text to a file")
+        self.save_button.clicked.connect(self.save_text)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch()
+        buttons.addWidget(self.continue_button)
+        buttons.addWidget(self.save_button)
+        self.save_folder = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+            or Path.home()
+        )
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.addWidget(QLabel("Prompt"))
@@ -72,7 +89,7 @@ class TextCreateView(JobView):
         side_layout.addLayout(settings)
         side_layout.addLayout(self.form_holder)
         side_layout.addStretch()
-        side.setMinimumWidth(300)
+        side.setMinimumWidth(260)
 
         self.search = QLineEdit()
         self.search.setObjectName("historySearch")
@@ -85,6 +102,7 @@ class TextCreateView(JobView):
         self.history_list.itemActivated.connect(self.restore)
         self.history_list.itemClicked.connect(self.restore)
         right = QWidget()
+        right.setMinimumWidth(170)  # the history stays readable in a small window
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(QLabel("History"))
         right_layout.addWidget(self.search)
@@ -105,12 +123,11 @@ class TextCreateView(JobView):
 
     def bind_generator(self, *_args) -> None:
         generator = self.session.generator
-        if self.form is not None:
-            self.form.setParent(None)
-            self.form = None
-        if generator is not None and generator.modality == "text":
-            self.form = ParamForm(generator.generate_params)
-            self.form_holder.addWidget(self.form)
+        is_text = generator is not None and generator.modality == "text"
+        self.form = self.forms.bind(
+            generator.id if is_text else "", generator.generate_params if is_text else None
+        )
+        if is_text:
             self.prompt.setEnabled(generator.takes_prompt)
         self.refresh_history()
 
@@ -120,7 +137,7 @@ class TextCreateView(JobView):
         try:
             params = self.form.values()
         except ParamError:
-            self.form.errors()
+            self.form.reveal_errors()
             return None
         self.output.clear()
         self._texts.clear()
@@ -160,7 +177,8 @@ class TextCreateView(JobView):
         self.output.setTextCursor(cursor)
 
     def ended(self, event: Event) -> None:
-        if isinstance(event, Finished) and self._texts:
+        # Stopped text is kept too: what was written before Stop is the user's to keep.
+        if isinstance(event, (Finished, Cancelled)) and self._texts:
             self.history.add(
                 HistoryEntry(
                     generator=self.session.generator_id,
@@ -176,6 +194,30 @@ class TextCreateView(JobView):
     def job_state_changed(self, running: bool) -> None:
         self.generate_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        self.continue_button.setEnabled(not running)
+
+    def continue_text(self) -> int | None:
+        """Generate again with the whole text so far as the prompt: the story goes on."""
+        text = self.output.toPlainText()
+        if not text or self.job_id is not None:
+            return None
+        self.prompt.setPlainText(text)
+        return self.generate()
+
+    def save_text(self) -> Path | None:
+        text = self.output.toPlainText()
+        if not text:
+            return None
+        first = "-".join(_one_line(self.prompt.toPlainText()).split()[:4]) or "text"
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save text", str(self.save_folder / f"{first}.txt"), "Text (*.txt *.md)"
+        )
+        if not name:
+            return None
+        path = Path(name)
+        path.write_text(text, encoding="utf-8")
+        self.save_folder = path.parent
+        return path
 
     def refresh_history(self, *_args) -> None:
         self.history_list.clear()
@@ -196,6 +238,9 @@ class TextCreateView(JobView):
             self.seed.setValue(entry.seed)
         if self.form is not None:
             self.form.set_values(entry.params)
+        if entry.model != self.session.model_ref:
+            # The model that wrote it, so Generate makes the same text again.
+            self.session.set_model(entry.model)
 
 
 def _one_line(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import time
+import zlib
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,26 @@ def _timed_graphics_class() -> type:
             self.paint_cpu += time.thread_time() - began
 
     return TimedGraphics
+
+
+def colour_for(name: str) -> str:
+    """The same colour for a curve in every run: by what it measures ("train", "val"), not by
+    the order curves happened to appear in."""
+    kind = name.rsplit("/", 1)[-1]
+    fixed = {"train": 0, "val": 1}
+    index = (
+        fixed[kind] if kind in fixed else 2 + zlib.crc32(kind.encode()) % (len(CURVE_COLOURS) - 2)
+    )
+    return CURVE_COLOURS[index]
+
+
+def _title(group: str, names: list[str]) -> str:
+    kinds = [n.rsplit("/", 1)[-1] for n in names]
+    if kinds == [group]:
+        return group  # one curve named like its plot: nothing to tell apart
+    pairs = zip(names, kinds, strict=True)
+    keys = "  ".join(f'<span style="color:{colour_for(n)}">━ {kind}</span>' for n, kind in pairs)
+    return f"{group}&nbsp;&nbsp;{keys}"
 
 
 class CurvesView(QWidget):
@@ -175,8 +196,8 @@ class CurvesView(QWidget):
         plot = self._pg.PlotItem()
         # No grid: the axes draw it, across the whole plot, on every range change; it tripled
         # the cost of an axis repaint (~10 ms each with a model training beside it, measured).
-        legend = plot.addLegend(offset=(-10, 10))
-        legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # No legend inside the plot (it sat on the curves): the title names each curve in its
+        # colour, above the plot area (see _title).
         plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
@@ -209,6 +230,15 @@ class CurvesView(QWidget):
         self._x_total = total
         for group in self.plots:
             self.ranges[group] = (self._x_keeper(), self.ranges[group][1])
+
+    def set_theme(self, theme: str | None) -> None:
+        """Colours for another theme, applied now (Settings changes it while Studio runs)."""
+        self._theme = current_theme(theme)
+        if self.graphics is not None:
+            self.graphics.setBackground(self._theme["plot_bg"])
+        for plot in [*self.plots.values(), *self._spares]:
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(self._theme["plot_fg"])
 
     def set_store(self, store: CurveStore) -> None:
         self.store = store
@@ -250,7 +280,6 @@ class CurvesView(QWidget):
         # The plots are kept for the next run: emptied, they are as good as new.
         for plot in self.plots.values():
             plot.clear()
-            plot.legend.clear()
             plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             self._spares.append(plot)
         self._group_of.clear()
@@ -274,8 +303,8 @@ class CurvesView(QWidget):
             for name in names:
                 curve = self.curves.get(name)
                 if curve is None:
-                    colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
-                    curve = plot.plot(pen=pg.mkPen(colour, width=2), name=name)
+                    curve = plot.plot(pen=pg.mkPen(colour_for(name), width=2), name=name)
+                    plot.setTitle(_title(group, [n for n in names if n in self.curves] + [name]))
                     # Peak downsampling keeps each pixel column's min and max; pyqtgraph's default
                     # factor (5) keeps five columns' worth, the same picture at up to 5x the
                     # vertices: a 6000-step frame cost 19 ms, 9 ms with 1 (measured).

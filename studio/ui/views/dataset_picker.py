@@ -71,19 +71,37 @@ class DatasetPicker(JobView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(box)
-        session.generator_changed.connect(self.check)
+        # Text and pictures live in different folders: each kind of generator keeps its own.
+        self.paths: dict[str, str] = {}
+        self.modality = ""
+        session.generator_changed.connect(self._on_generator)
 
     def value(self) -> Path | None:
         text = self.path.text().strip()
         return Path(text).expanduser() if text else None
 
-    def set_path(self, path: str | Path) -> None:
+    def set_path(self, path: str | Path) -> int | None:
+        """Show ``path`` and check it; the check's job id (None when nothing is checked)."""
         self.path.setText(str(path))
+        return self.check()
+
+    def _on_generator(self, *_args) -> None:
+        generator = self.session.generator
+        modality = generator.modality if generator is not None else ""
+        if modality != self.modality:
+            self.paths[self.modality] = self.path.text()
+            self.modality = modality
+            self.path.setText(self.paths.get(modality, ""))
+            self.report_view.clear()
         self.check()
 
     def check(self, *_args) -> int | None:
         path = self.value()
         self.report = None
+        if self.job_id is not None:
+            # A newer path replaces the check in flight: checks never pile up.
+            self.session.cancel(self.job_id)
+            self.job_id = None
         if path is None or not self.session.generator_id:
             return None
         self.path_changed.emit(str(path))
@@ -97,7 +115,7 @@ class DatasetPicker(JobView):
 
     def handle(self, event: Event) -> None:
         if isinstance(event, Finished):
-            self.report = event.result.get("report", {})
+            self.report = event.result.report
             self.report_view.setPlainText(format_report(self.report))
         elif isinstance(event, Failed):
             self.report_view.setPlainText(f"Not usable: {event.message}")

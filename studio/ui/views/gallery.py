@@ -1,4 +1,5 @@
-"""The image gallery: a zoomable grid; save, copy, drag out, and the metadata to re-run exactly.
+"""The image gallery: a zoomable grid; save, copy, drag out, view larger, and the metadata to
+re-run exactly. New images scroll into view.
 
 An animation (an interpolation walk) plays in its cell, on one timer shared by the gallery that
 runs only while the gallery is on screen and has something to play.
@@ -11,9 +12,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QMimeData, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QMimeData,
+    QSize,
+    QStandardPaths,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QListView, QListWidget, QListWidgetItem, QMenu
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QVBoxLayout,
+)
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 MIN_FRAME_MS = 20  # the player's fastest tick: 50 frames a second
@@ -74,6 +93,12 @@ class Gallery(QListWidget):
         self.setSpacing(6)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
+        self.itemDoubleClicked.connect(self.enlarge)
+        # Where Save as… opens: the user's pictures folder, then wherever they saved last.
+        self.save_folder = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+            or Path.home()
+        )
         # Animated cells, by id of their item.
         self._animated: dict[int, _Playing] = {}
         self._clock = QElapsedTimer()
@@ -97,6 +122,7 @@ class Gallery(QListWidget):
         self._refresh_icon(item)
         self.addItem(item)
         self._update_player()
+        self.scrollToItem(item)  # a new image lands in view, not below the fold
         return item
 
     def _icon(self, image: QImage) -> QIcon:
@@ -189,10 +215,11 @@ class Gallery(QListWidget):
             name, _ = QFileDialog.getSaveFileName(
                 self,
                 "Save image",
-                source.name if source else "image.png",
+                str(self.save_folder / (source.name if source else "image.png")),
                 f"{kind} (*.{kind.lower()})",
             )
             if name:
+                self.save_folder = Path(name).parent
                 if source and source.is_file():
                     Path(name).write_bytes(source.read_bytes())  # keeps the embedded metadata
                 else:
@@ -205,6 +232,7 @@ class Gallery(QListWidget):
         if item is None:
             return
         menu = QMenu(self)
+        menu.addAction("View larger", lambda: self.enlarge(item))
         menu.addAction("Save as…", self.save_selected)
         menu.addAction("Copy", self.copy_selected)
         menu.addAction("Re-run exactly", self._rerun_current)
@@ -214,3 +242,26 @@ class Gallery(QListWidget):
         entries = self.selected_entries()
         if entries:
             self.rerun_requested.emit(entries[0])
+
+    def enlarge(self, item: QListWidgetItem | None) -> QDialog | None:
+        """The image in a window of its own, as large as fits (double-click, or View larger)."""
+        if item is None:
+            return None
+        entry: GalleryItem = item.data(ITEM_ROLE)
+        viewer = QDialog(self)
+        viewer.setWindowTitle(item.text() or "Image")
+        label = QLabel()
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        side = min(768, max(256, 8 * max(entry.image.width(), entry.image.height())))
+        label.setPixmap(
+            QPixmap.fromImage(entry.image).scaled(
+                side,
+                side,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,  # pixels stay crisp
+            )
+        )
+        QVBoxLayout(viewer).addWidget(label)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.show()
+        return viewer

@@ -2,10 +2,18 @@
 
 Help text becomes the tooltip; advanced parameters sit in a collapsible group; a float with
 ``log_scale`` is edited in scientific notation (a learning rate spans decades, not a slider).
+
+Every value round-trips unchanged: a spin box gets as many decimals as its default and range need
+(0.999 in a two-decimal box read back as 1.00, above its maximum). Invalid fields are outlined and
+explained in one line under the form that always keeps its height, so nothing jumps as the user
+types; an error in the closed Advanced group opens it. The mouse wheel only changes a field that
+has focus, so scrolling the form never edits it.
 """
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +36,7 @@ from PySide6.QtWidgets import (
 from studio.api import Param, Schema
 
 _INT_LIMIT = 2**31 - 1
+_MAX_DECIMALS = 10
 
 
 class ParamForm(QWidget):
@@ -39,7 +48,10 @@ class ParamForm(QWidget):
         super().__init__(parent)
         self.schema = schema
         self.editors: dict[str, QWidget] = {}
-        self.messages: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.rows: dict[str, QFormLayout] = {}
+        self.found: dict[str, str] = {}
+        self.advanced_toggle: QToolButton | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         basic, advanced = QFormLayout(), QFormLayout()
@@ -49,20 +61,12 @@ class ParamForm(QWidget):
             editor = self._editor(param)
             editor.setToolTip(_tooltip(param))
             editor.setObjectName(f"param-{param.name}")
-            message = QLabel()
-            message.setObjectName("error")
-            message.hide()
-            cell = QWidget()
-            cell_layout = QVBoxLayout(cell)
-            cell_layout.setContentsMargins(0, 0, 0, 0)
-            cell_layout.setSpacing(1)
-            cell_layout.addWidget(editor)
-            cell_layout.addWidget(message)
             label = QLabel(param.title)
             label.setToolTip(_tooltip(param))
-            (advanced if param.advanced else basic).addRow(label, cell)
+            (advanced if param.advanced else basic).addRow(label, editor)
             self.editors[param.name] = editor
-            self.messages[param.name] = message
+            self.labels[param.name] = label
+            self.rows[param.name] = advanced if param.advanced else basic
         layout.addLayout(basic)
         if advanced.rowCount():
             # A disclosure, closed by default: most users never need these.
@@ -84,6 +88,13 @@ class ParamForm(QWidget):
             self.advanced_toggle = toggle
             layout.addWidget(toggle)
             layout.addWidget(inner)
+        # One line for every error, its height kept while empty: the form never jumps.
+        self.summary = QLabel()
+        self.summary.setObjectName("error")
+        self.summary.setWordWrap(True)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 2)
+        layout.addWidget(self.summary)
+        self._show_relevant()
 
     def _editor(self, param: Param) -> QWidget:
         kind = param.kind
@@ -93,12 +104,12 @@ class ParamForm(QWidget):
             editor.toggled.connect(self._changed)
         elif kind == "choice" or param.choices:
             # Text choices, or whole numbers from a fixed set (a resolution of 32, 64 or 128).
-            editor = QComboBox()
+            editor = _Combo()
             editor.addItems([str(choice) for choice in param.choices])
             editor.setCurrentText(str(param.default))
             editor.currentTextChanged.connect(self._changed)
         elif kind == "int" and not param.optional:
-            editor = QSpinBox()
+            editor = _Spin()
             editor.setRange(
                 int(param.minimum) if param.minimum is not None else -_INT_LIMIT,
                 int(min(param.maximum, _INT_LIMIT)) if param.maximum is not None else _INT_LIMIT,
@@ -107,8 +118,8 @@ class ParamForm(QWidget):
             editor.setKeyboardTracking(True)
             editor.valueChanged.connect(self._changed)
         elif kind == "float" and not param.log_scale and not param.optional:
-            editor = QDoubleSpinBox()
-            editor.setDecimals(_decimals(param))
+            editor = _DoubleSpin()
+            editor.setDecimals(decimals(param))
             editor.setRange(
                 param.minimum if param.minimum is not None else -1e12,
                 param.maximum if param.maximum is not None else 1e12,
@@ -129,7 +140,25 @@ class ParamForm(QWidget):
 
     def _changed(self, *args: Any) -> None:
         self.errors()
+        self._show_relevant()
         self.changed.emit()
+
+    def _show_relevant(self) -> None:
+        """Hide the fields that do not apply to what is chosen (the MLP's width for a conv)."""
+        if not any(self.schema[name].only_when for name in self.editors):
+            return
+        raw = self.raw()
+        for name, editor in self.editors.items():
+            when = self.schema[name].only_when
+            if when is None or when[0] not in raw:
+                continue
+            shown = str(raw[when[0]]) in {str(value) for value in when[1]}
+            self.rows[name].setRowVisible(editor, shown)
+
+    def shown(self, name: str) -> bool:
+        """Whether the field applies now (it may still sit in the closed Advanced group)."""
+        when = self.schema[name].only_when
+        return when is None or str(self.raw().get(when[0])) in {str(v) for v in when[1]}
 
     # -- values ---------------------------------------------------------------------------------
 
@@ -155,11 +184,28 @@ class ParamForm(QWidget):
 
     def errors(self) -> dict[str, str]:
         """Validate every field and the schema's rules; show each message under its editor."""
-        found = self.schema.problems(self.raw())
-        for name in self.editors:
-            message = self.messages[name]
-            message.setText(found.get(name, ""))
-            message.setVisible(name in found)
+        found = {
+            name: message
+            for name, message in self.schema.problems(self.raw()).items()
+            if name in self.editors
+        }
+        for name, editor in self.editors.items():
+            if bool(editor.property("invalid")) != (name in found):
+                editor.setProperty("invalid", name in found)
+                # A dynamic property only restyles after a re-polish.
+                editor.style().unpolish(editor)
+                editor.style().polish(editor)
+        self.found = found
+        self.summary.setText(
+            "  ·  ".join(f"{self.schema[name].title}: {text}" for name, text in found.items())
+        )
+        return found
+
+    def reveal_errors(self) -> dict[str, str]:
+        """As :meth:`errors`, and open the Advanced group when an error sits inside it."""
+        found = self.errors()
+        if self.advanced_toggle is not None and any(self.schema[n].advanced for n in found):
+            self.advanced_toggle.setChecked(True)
         return found
 
     def values(self) -> dict[str, Any]:
@@ -169,7 +215,16 @@ class ParamForm(QWidget):
     def set_values(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
             editor = self.editors.get(name)
-            if editor is None or value is None:
+            if editor is None:
+                continue
+            if isinstance(editor, QLineEdit):
+                # Typed text as it was (a kept "3e-4" or a half-typed value), None as empty.
+                if value is None or isinstance(value, str):
+                    editor.setText(value or "")
+                else:
+                    editor.setText(_format(self.schema[name], value))
+                continue
+            if value is None:
                 continue
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
@@ -181,8 +236,33 @@ class ParamForm(QWidget):
                 editor.setValue(float(value))
             elif isinstance(editor, _PathEdit):
                 editor.edit.setText(str(value))
-            else:
-                editor.setText(_format(self.schema[name], value))
+
+
+class _FocusedWheel:
+    """The mouse wheel only changes the field once the user has clicked into it; otherwise the
+    scroll area behind the form scrolls, as the user meant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
+class _Combo(_FocusedWheel, QComboBox):
+    pass
+
+
+class _Spin(_FocusedWheel, QSpinBox):
+    pass
+
+
+class _DoubleSpin(_FocusedWheel, QDoubleSpinBox):
+    pass
 
 
 class _PathEdit(QWidget):
@@ -203,16 +283,20 @@ class _PathEdit(QWidget):
             self.edit.setText(path)
 
 
-def _decimals(param: Param) -> int:
-    """Enough decimals to hold the default and the bounds exactly (1e-4 needs 4, 0.999 needs 3,
-    0.5 gets 2): a spin box rounds its value to its decimals, and 0.999 shown with two would be
-    sent as 1.0."""
+def decimals(param: Param) -> int:
+    """Decimals that show the default, the minimum and the maximum exactly (0.999 needs 3).
+
+    Counted from each number's shortest decimal form (``repr``), at least 2 so a box reads
+    "0.50", not "0.5". A spin box rounds every value, its range included, to its decimals.
+    """
     needed = 2
     for value in (param.default, param.minimum, param.maximum):
-        if value:
-            fraction = f"{abs(float(value)):.8f}".rstrip("0").partition(".")[2]
-            needed = max(needed, len(fraction))
-    return min(needed, 8)
+        if value is None or not math.isfinite(float(value)):
+            continue
+        exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+        if isinstance(exponent, int):
+            needed = max(needed, -exponent)
+    return min(needed, _MAX_DECIMALS)
 
 
 def _format(param: Param, value: Any) -> str:
@@ -231,3 +315,26 @@ def _tooltip(param: Param) -> str:
         parts.append("log scale: type e.g. 3e-4")
     parts.append(f"default {param.default!r}")
     return "\n".join(parts)
+
+
+class FormSlot:
+    """Where a view shows the chosen generator's form; what the user typed stays with each
+    generator, so looking at another one and coming back loses nothing."""
+
+    def __init__(self, layout) -> None:
+        self.layout = layout
+        self.form: ParamForm | None = None
+        self._owner = ""
+        self._kept: dict[str, dict[str, Any]] = {}
+
+    def bind(self, owner: str, schema: Schema | None) -> ParamForm | None:
+        if self.form is not None:
+            self._kept[self._owner] = self.form.raw()
+            self.form.setParent(None)
+            self.form = None
+        if schema is not None:
+            self.form = ParamForm(schema)
+            self._owner = owner
+            self.form.set_values(self._kept.get(owner, {}))
+            self.layout.addWidget(self.form)
+        return self.form

@@ -16,7 +16,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.engine import PluginHealth, PluginHost, PluginInstaller, Settings
+from studio.engine import (
+    PluginHealth,
+    PluginHost,
+    PluginInstaller,
+    Settings,
+    installed_since_start,
+)
 
 from .plugin_install_panel import PluginInstallPanel
 
@@ -39,7 +45,7 @@ class PluginsDialog(QDialog):
         self.setWindowTitle("Plugins")
         self.resize(820, 480)
         self.host, self.settings = host, settings
-        self.initial = settings.disabled_plugins
+        self.initial = self._choices()
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("pluginsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -80,8 +86,23 @@ class PluginsDialog(QDialog):
         self.table.currentCellChanged.connect(self._show_details)
         self.table.itemChanged.connect(self._on_item_changed)
 
+    def _choices(self) -> tuple[set[str], set[str]]:
+        """Which plugins the user switched off and which they approved: a change needs a restart."""
+        return self.settings.disabled_plugins, self.settings.approved_plugins
+
+    def showEvent(self, event) -> None:
+        # A plugin installed meanwhile (from the command line) appears when the dialog shows.
+        self.refresh()
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        self.table.blockSignals(True)
+        self._fill()
+        self.table.blockSignals(False)
+
     def _fill(self) -> None:
         records = sorted(self.host.records.values(), key=lambda r: (not r.builtin, r.name))
+        records += installed_since_start(self.host)
         self.table.setRowCount(len(records))
         self.names: list[str] = []
         for row, record in enumerate(records):
@@ -90,6 +111,9 @@ class PluginsDialog(QDialog):
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
             # Unchecked: switched off, or installed but not yet enabled by the user.
             enabled = record.status not in ("disabled", "awaiting-approval")
+            if record.status == "awaiting-restart":
+                disabled, approved = self._choices()
+                enabled = record.name in approved and record.name not in disabled
             check.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
             self.table.setItem(row, 0, check)
             cells = [
@@ -130,7 +154,9 @@ class PluginsDialog(QDialog):
     def _show_details(self, row: int, *_args) -> None:
         if row < 0 or row >= len(self.names):
             return
-        record = self.host.records[self.names[row]]
+        record = self.host.records.get(self.names[row])
+        if record is None:  # installed after the start
+            record = next(r for r in installed_since_start(self.host) if r.name == self.names[row])
         if record.status == "failed":
             self.details.setPlainText(f"{record.name} {record.reason}\n\n{record.traceback}")
         else:
@@ -145,7 +171,7 @@ class PluginsDialog(QDialog):
             return
         name = self.names[item.row()]
         self.settings.set_plugin_enabled(name, item.checkState() == Qt.CheckState.Checked)
-        changed = self.settings.disabled_plugins != self.initial
+        changed = self._choices() != self.initial
         self.notice.setText("Restart Studio to apply the plugin changes." if changed else "")
         self.notice.setVisible(changed)
         if changed:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -15,16 +18,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import latest_view, list_runs, read_metrics
+from studio.api import StudioError
+from studio.engine import (
+    export_metrics,
+    latest_view,
+    list_runs,
+    read_metrics,
+    remove_run,
+    resume_problem,
+)
 
 from ..models.curves import CurveStore
 from ..session import Session
+from .confirm import confirm, offer_resume
 from .curves import CurvesView
 from .nearest_view import NearestView
 from .voice_report_view import VoiceReportView
 
 COLUMNS = ["Run", "Generator", "Status", "Step", "Checkpoints", "Created"]
 PATH_ROLE = Qt.ItemDataRole.UserRole
+LIVE_MS = 2000
 
 
 class RunsView(QWidget):
@@ -49,10 +62,18 @@ class RunsView(QWidget):
         self.resume_button = QPushButton("Resume")
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(self._resume)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Save this run's metrics as a CSV file (one row per step)")
+        self.export_button.clicked.connect(self.export_selected)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.setToolTip("Delete this run's folder; its model in the library stays")
+        self.remove_button.clicked.connect(self.remove_selected)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         buttons = QHBoxLayout()
         buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.remove_button)
         buttons.addWidget(refresh)
         buttons.addStretch()
         top = QWidget()
@@ -81,6 +102,11 @@ class RunsView(QWidget):
         layout.addWidget(splitter)
         self.runs = []
         self._stale = True
+        # While the view is on screen and a run is training (here or from the command line),
+        # its row follows it: re-read every few seconds, never while the view is hidden.
+        self.live = QTimer(self)
+        self.live.setInterval(LIVE_MS)
+        self.live.timeout.connect(self._follow_running)
         session.library_changed.connect(self.refresh)
         self.refresh()
 
@@ -97,7 +123,20 @@ class RunsView(QWidget):
     def showEvent(self, event) -> None:
         if self._stale:
             self._reload()
+        self.live.start()
         super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        self.live.stop()
+        super().hideEvent(event)
+
+    def _follow_running(self) -> None:
+        if any(run.status == "running" for run in self.runs) or self._new_runs():
+            self._reload()
+
+    def _new_runs(self) -> bool:
+        runs = self.session.home.runs
+        return runs.is_dir() and sum(1 for _ in runs.iterdir()) != len(self.runs)
 
     def _fresh(self) -> None:
         if self._stale:
@@ -157,12 +196,51 @@ class RunsView(QWidget):
             f"{run.name}: {run.status}, step {run.info.get('step', 0)}; data {run.info.get('data')}"
             + (f" ({skipped} file(s) skipped)" if skipped else "")
         )
-        self.resume_button.setEnabled(run.status in ("cancelled", "interrupted", "failed"))
+        offer_resume(self.resume_button, resume_problem(run))
         found = latest_view(run.path)
         if found is None:
             self.nearest.clear("This run has no memorisation view (image generators make one).")
         else:
             self.nearest.show_file(*found)
+
+    def export_selected(self) -> Path | None:
+        run = self._selected_run()
+        if run is None:
+            return None
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export metrics",
+            str(Path(folder or Path.home()) / f"{run.name}-metrics.csv"),
+            "CSV (*.csv)",
+        )
+        if not name:
+            return None
+        return export_metrics(self.session.home, str(run.path), Path(name))
+
+    def remove_selected(self) -> bool:
+        run = self._selected_run()
+        if run is None:
+            return False
+        if not confirm(
+            self,
+            "Remove the run?",
+            f"Delete run “{run.name}” with its checkpoints, previews and metrics? "
+            "A model it published stays in the library. This cannot be undone.",
+        ):
+            return False
+        try:
+            remove_run(self.session.home, str(run.path))
+        except StudioError as error:
+            self.detail.setText(f"Not removed: {error}")
+            return False
+        self.session.library_changed.emit()
+        self._reload()
+        return True
+
+    def _selected_run(self):
+        row = self.table.currentRow()
+        return self.runs[row] if 0 <= row < len(self.runs) else None
 
     def _resume(self) -> None:
         path = self.selected_path()

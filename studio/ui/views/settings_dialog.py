@@ -1,4 +1,4 @@
-"""Settings: the device, the library folder (applied at the next start) and the theme."""
+"""Settings: the device and the theme (applied at once), the library folder (next start)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class SettingsDialog(QDialog):
         )
         self.isolate.setChecked(bool(settings.get(ISOLATE_SETTING, False)))
         self.library = QLineEdit(library)
+        self.initial_library = library
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)
         row = QWidget()
@@ -67,7 +68,8 @@ class SettingsDialog(QDialog):
         if folder:
             self.library.setText(folder)
 
-    def apply(self) -> None:
+    def apply(self) -> bool:
+        """Save the choices; True when the library folder changed (it applies at next start)."""
         self.settings.update(
             {
                 "device": self.device.currentText(),
@@ -75,4 +77,6 @@ class SettingsDialog(QDialog):
                 ISOLATE_SETTING: self.isolate.isChecked(),
             }
         )
+        moved = self.library.text() != self.initial_library
         QSettings().setValue(LIBRARY_KEY, self.library.text())
+        return moved

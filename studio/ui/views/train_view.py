@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api import ImageSample, ParamError, TextChunk
+from studio.api import ImageSample, ParamError, StudioError, TextChunk
 from studio.engine import (
     Cancelled,
     CheckpointSaved,
@@ -36,18 +36,20 @@ from studio.engine import (
     find_run,
     newest_valid,
     read_metrics,
+    resume_problem,
     training_schema,
 )
 
 from ..eta import format_eta
 from ..models.curves import CurveStore
 from ..session import Session
+from .confirm import offer_resume
 from .curves import CurvesView
 from .dataset_picker import DatasetPicker
 from .gallery import Gallery, GalleryItem, to_qimage
 from .job_binding import JobView
 from .nearest_view import NearestView
-from .param_form import ParamForm
+from .param_form import FormSlot, ParamForm
 
 
 class TrainView(JobView):
@@ -57,6 +59,7 @@ class TrainView(JobView):
         super().__init__(session, parent)
         self.store = CurveStore()
         self.form: ParamForm | None = None
+        self.waiting_jobs: list[int] = []  # trainings queued here behind the one shown
         self.run_dir: Path | None = None
         self.dataset = DatasetPicker(session)
         self.train_button = QPushButton("Train")
@@ -102,6 +105,7 @@ class TrainView(JobView):
         self.log.setMaximumBlockCount(500)
 
         self.form_holder = QVBoxLayout()
+        self.forms = FormSlot(self.form_holder)
         params_box = QGroupBox("Training parameters")
         params_box.setLayout(self.form_holder)
         buttons = QHBoxLayout()
@@ -119,7 +123,7 @@ class TrainView(JobView):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(340)
+        scroll.setMinimumWidth(310)
         scroll.setMaximumWidth(420)
 
         samples = QSplitter(Qt.Orientation.Horizontal)
@@ -163,12 +167,10 @@ class TrainView(JobView):
 
     def bind_generator(self, *_args) -> None:
         generator = self.session.generator
-        if self.form is not None:
-            self.form.setParent(None)
-            self.form = None
+        self.form = self.forms.bind(
+            generator.id if generator else "", training_schema(generator) if generator else None
+        )
         if generator is not None:
-            self.form = ParamForm(training_schema(generator))
-            self.form_holder.addWidget(self.form)
             image = generator.modality == "image"
             self.previews.setVisible(image)
             self.text_previews.setVisible(not image)
@@ -176,21 +178,21 @@ class TrainView(JobView):
 
     def _update_buttons(self, *_args) -> None:
         idle = self.job_id is None
-        ready = idle and self.form is not None
+        ready = self.form is not None
+        # While a run trains, Train queues the next one on the device.
+        self.train_button.setText("Train" if idle else "Queue training")
         self.train_button.setEnabled(ready)
         self.finetune_button.setEnabled(ready and bool(self.session.model_ref))
         self.cancel_button.setEnabled(not idle)
-        resumable = False
-        if idle and self.run_dir is not None:
+        problem = "no run yet"
+        if not idle:
+            problem = "a run is training"
+        elif self.run_dir is not None:
             try:
-                resumable = find_run(self.session.home.runs, str(self.run_dir)).status in (
-                    "cancelled",
-                    "interrupted",
-                    "failed",
-                )
-            except Exception:
-                resumable = False
-        self.resume_button.setEnabled(resumable)
+                problem = resume_problem(find_run(self.session.home.runs, str(self.run_dir)))
+            except StudioError as error:
+                problem = str(error)
+        offer_resume(self.resume_button, problem)
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -206,7 +208,7 @@ class TrainView(JobView):
 
     def train(self, *, fine_tune: bool = False) -> int | None:
         data = self.dataset.value()
-        if self.form is None or self.job_id is not None:
+        if self.form is None:
             return None
         if data is None:
             self.eta.setText("Choose a dataset first")
@@ -214,17 +216,33 @@ class TrainView(JobView):
         try:
             params = self.form.values()
         except ParamError:
-            self.form.errors()
+            # Never silent: the fields are outlined, and a closed Advanced group opens.
+            self.form.reveal_errors()
+            self.eta.setText("Fix the parameters marked in red")
             return None
-        self._reset()
         processes = self.gpus if self.gpus > 1 and self.all_gpus.isChecked() else 1
         job_id = self.session.train(data, params, fine_tune=fine_tune, processes=processes)
-        self.follow(job_id)
+        if self.job_id is not None:
+            self.waiting_jobs.append(job_id)
+            self.eta.setText(f"{len(self.waiting_jobs)} more queued")
+        else:
+            self._reset()
+            self.follow(job_id)
         return job_id
 
     def _show_gpus(self, info: dict) -> None:
         self.gpus = int(info.get("gpus") or 0)
         self.all_gpus.setVisible(self.gpus > 1)
+
+    def _follow_next(self) -> None:
+        """The next of this view's queued trainings, in the device queue's current order."""
+        queued = [r.id for r in self.session.jobs if r.id in self.waiting_jobs and not r.ended]
+        order = [r.id for r in self.session.jobs.waiting()]
+        queued.sort(key=lambda i: order.index(i) if i in order else -1)  # a started one first
+        self.waiting_jobs = queued
+        if queued:
+            self._reset()
+            self.follow(self.waiting_jobs.pop(0))
 
     def fine_tune(self) -> int | None:
         return self.train(fine_tune=True)
@@ -233,8 +251,16 @@ class TrainView(JobView):
         """Continue a run; the curves start with what it logged up to its last checkpoint."""
         if self.job_id is not None:
             return None
-        self._reset()
         record = find_run(self.session.home.runs, run)
+        # The form shows the run being resumed: its generator and the parameters it runs with.
+        generator_id = record.info.get("generator", "")
+        if generator_id in self.session.host.generators:
+            self.session.set_generator(generator_id)
+            if self.form is not None:
+                self.form.set_values(record.info.get("params", {}))
+        if record.info.get("data"):
+            self.dataset.path.setText(str(record.info["data"]))
+        self._reset()
         start = newest_valid(record.checkpoints_dir)
         last = start.step if start else 0
         self.store.extend(
@@ -282,12 +308,17 @@ class TrainView(JobView):
 
     def ended(self, event: Event) -> None:
         self.curves.force_redraw()  # the last points, now, not at the next tick
+        # The bar says how it ended, in full (it is wide); no time left is shown once it stops.
         if isinstance(event, Finished):
-            self.eta.setText(f"Finished at step {event.result.get('step')}")
+            self.progress.setFormat("Finished at step %v of %m")
+            self.eta.setText("Finished")
         elif isinstance(event, Cancelled):
-            self.eta.setText(f"Cancelled at step {event.step} — Resume continues it")
+            self.progress.setFormat("Cancelled at step %v of %m: Resume continues it")
+            self.eta.setText("Cancelled")
         elif isinstance(event, Failed):
+            self.progress.setFormat("Failed at step %v of %m")
             self.eta.setText("Failed")
+        self._follow_next()
 
     def job_state_changed(self, running: bool) -> None:
         self._update_buttons()

@@ -248,19 +248,12 @@ class PluginInstaller:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """One plugin change at a time, across the window and any command line."""
+        from filelock import FileLock  # portable: Windows, macOS and Linux alike
+
         lock_path = Home(self.home_root).plugin_lock
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; changes are rare and user-driven
+        with FileLock(str(lock_path)):
             yield
-            return
-        with open(lock_path, "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _refuse_taken_names(
