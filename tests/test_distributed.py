@@ -155,3 +155,35 @@ def test_a_gan_trains_on_two_ranks_with_identical_weights(env, studio_home, tmp_
     saved = ckpt.newest_valid(studio_home / "runs" / "gan" / "checkpoints")
     assert saved is not None and saved.step == 4
     assert "runs/gan" not in (tmp_path / "writes.rank1").read_text()
+
+
+def test_lm_with_lora_and_the_vae_train_on_two_ranks(env, studio_home, tmp_path) -> None:
+    """The other built-ins, unchanged: lm (LoRA on an imported model) and the VAE keep identical
+    parameters on both ranks at every checkpoint, and only rank 0 logs."""
+    from support import tiny_lm
+
+    env = {**env, "OMP_NUM_THREADS": "1"}
+    base = tiny_lm.llama_folder(tmp_path / "tiny-llama")
+    _finished(studio_command("models", "add", str(base), "--name", "tiny-llama"), env)
+    text = tmp_path / "novel.txt"
+    text.write_text(tiny_lm.TEXT * 12, encoding="utf-8")
+    pictures = write_folder(tmp_path / "squares", 16)
+    runs = {
+        "lm": (
+            text,
+            ["--from", "tiny-llama"],
+            ["context=32", "lr=0.005", "preview_every=0", "lora_dropout=0.0"],
+        ),
+        "vae": (pictures, [], ["architecture=mlp", "hidden=16", "latent=4", "resolution=16"]),
+    }
+    for generator, (data, extra, sets) in runs.items():
+        command = studio_command(
+            "train", generator, "--data", str(data), "--name", generator, "--steps", "4", *extra
+        )
+        for item in ["batch_size=2", "checkpoint_every=2", "eval_every=2", *sets]:
+            command += ["--set", item]
+        done = _finished([*command, "--nproc-per-node", "2"], env)
+        for step in (2, 4):
+            assert f"step {step}: parameters identical on all 2 ranks" in done.stderr, generator
+        rows = read_metrics(studio_home / "runs" / generator / "metrics.jsonl")
+        assert [r["step"] for r in rows] == [1, 2, 3, 4], generator
