@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.imagekit.gan_generator import GAN_OPTIMISER_PARAMS, GanGenerator
+from plugins.imagekit.gan_generator import GAN_LABELS, GAN_OPTIMISER_PARAMS, GanGenerator
 from plugins.imagekit.params import DATA_PARAMS, GAN_AUGMENT_PARAMS
 from studio.api import (
     Generator,
@@ -63,7 +63,7 @@ class DCGAN(GanGenerator):
         + GAN_OPTIMISER_PARAMS
         + GAN_AUGMENT_PARAMS
         + DATA_PARAMS
-    )
+    ).with_labels({**GAN_LABELS, "loss": "Adversarial loss"})
 
     def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
         from .model import GAN

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from plugins.imagekit.gan_generator import GAN_OPTIMISER_PARAMS, GanGenerator
+from plugins.imagekit.gan_generator import GAN_LABELS, GAN_OPTIMISER_PARAMS, GanGenerator
 from plugins.imagekit.params import DATA_PARAMS, GAN_AUGMENT_PARAMS
 from studio.api import (
     Generator,
@@ -77,7 +77,7 @@ class FastGAN(GanGenerator):
         + GAN_OPTIMISER_PARAMS
         + GAN_AUGMENT_PARAMS
         + DATA_PARAMS
-    )
+    ).with_labels({**GAN_LABELS, "recon_loss": "Reconstruction loss"})
     # FastGAN trains with small batches; on a CPU they also keep each step short. The widths
     # are a quarter of the paper's (ngf 64 at 64 px there): a designer's CPU, not a GPU.
     loop_defaults: ClassVar[dict[str, Any]] = {**GanGenerator.loop_defaults, "batch_size": 16}

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from plugins.textkit.params import sampling_params
+from plugins.textkit.params import SAMPLING_LABELS, sampling_params
 from studio.api import (
     DataReport,
     GenerateRequest,
@@ -51,17 +51,7 @@ class GPTGenerator(Generator):
         "trained from scratch or fine-tuned, byte-level so any language works."
     )
     takes_prompt = True
-    generate_params = Schema(sampling_params()).with_labels(
-        {
-            "max_new_tokens": "Length (tokens)",
-            "temperature": "Temperature",
-            "top_k": "Top-k",
-            "top_p": "Top-p",
-            "repetition_penalty": "Repetition penalty",
-            "stop": "Stop at",
-            "use_cache": "Key/value cache",
-        }
-    )
+    generate_params = Schema(sampling_params()).with_labels(SAMPLING_LABELS)
     train_params = Schema(
         [
             Param(

@@ -54,7 +54,26 @@ GAN_GENERATE_PARAMS = (
         ]
     )
     + ANIMATION_PARAMS
-)
+).with_labels({"to_seed": "End seed", "path": "Walk path"})
+
+
+# What the window shows for the parameters both GANs share, and for their own common ones.
+GAN_LABELS = {
+    "resolution": "Resolution (px)",
+    "latent": "Latent dimensions",
+    "g_width": "Generator width",
+    "d_width": "Discriminator width",
+    "lr": "Learning rate",
+    "beta1": "Adam beta1",
+    "beta2": "Adam beta2",
+    "preview_count": "Preview images",
+    "channels_last": "Channels-last layout",
+    "augment": "Augmentation",
+    "augment_policy": "Augmentations",
+    "augment_target": "Augmentation target (r_t)",
+    "augment_ramp": "Augmentation speed (images)",
+    "ema": "Generator average (EMA)",
+}
 
 
 # Adam as DCGAN and FastGAN train (2e-4, betas 0.5 / 0.999), previews, memory layout.

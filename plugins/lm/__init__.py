@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from plugins.textkit.params import sampling_params
+from plugins.textkit.params import SAMPLING_LABELS, sampling_params
 from studio.api import (
     DataReport,
     GenerateRequest,
@@ -65,7 +65,7 @@ class LMGenerator(Generator):
                 choices=("completion", "instruction"),
             ),
         ]
-    )
+    ).with_labels({**SAMPLING_LABELS, "prompt_style": "Prompt style"})
     train_params = Schema(
         [
             Param(
@@ -151,6 +151,27 @@ class LMGenerator(Generator):
             _advanced("preview_prompt", "str", "", "prompt continued in previews"),
             _advanced("preview_tokens", "int", 60, "tokens per preview", minimum=1, maximum=10_000),
         ]
+    ).with_labels(
+        {
+            "method": "Fine-tuning method",
+            "lora_rank": "LoRA rank",
+            "lora_alpha": "LoRA alpha",
+            "lora_dropout": "LoRA dropout",
+            "lora_targets": "LoRA layers",
+            "lr": "Learning rate",
+            "min_lr": "Final learning rate",
+            "warmup_fraction": "Warm-up share",
+            "weight_decay": "Weight decay",
+            "grad_clip": "Gradient clipping",
+            "context": "Context (tokens)",
+            "checkpointing": "Activation checkpointing",
+            "precision": "Precision",
+            "encoding": "Text encoding",
+            "val_fraction": "Held-out share",
+            "eval_windows": "Held-out windows",
+            "preview_prompt": "Preview prompt",
+            "preview_tokens": "Preview length (tokens)",
+        }
     )
     loop_defaults: ClassVar[dict[str, Any]] = {
         "steps": 200,

@@ -13,6 +13,18 @@ from studio.api import Param
 STOP_HELP = "stop when this text appears (several: separate with |); the stop text is not included"
 
 
+# What the window shows for the sampling parameters (every text generator labels them alike).
+SAMPLING_LABELS = {
+    "max_new_tokens": "Length (tokens)",
+    "temperature": "Temperature",
+    "top_k": "Top-k",
+    "top_p": "Top-p",
+    "repetition_penalty": "Repetition penalty",
+    "stop": "Stop at",
+    "use_cache": "Key/value cache",
+}
+
+
 def sampling_params(max_new_tokens: int = 300) -> list[Param]:
     """Length, temperature, top-k, top-p, repetition penalty and stop strings."""
     return [

@@ -160,7 +160,7 @@ def test_fields_that_do_not_apply_are_hidden(qtbot, host) -> None:
 def test_every_built_in_parameter_has_a_label_for_people(host) -> None:
     from studio.engine import training_schema
 
-    for generator_id in ("gpt", "vae"):  # dcgan: its GAN params come from imagekit, unlabelled
+    for generator_id in ("gpt", "vae", "dcgan", "fastgan", "lm"):
         generator = host.generator(generator_id)
         for schema in (generator.generate_params, training_schema(generator)):
             unlabelled = [p.name for p in schema if not p.label]
