@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None, *, safe_mode: bool = False) -> int:
 def stop_window(window, reason: str) -> None:
     """Close ``window`` because of ``reason`` (a signal, a logout); a training run saves first."""
     window.statusBar().showMessage(f"{reason}: saving a checkpoint and closing…")
-    window.close()
+    window.close_without_asking()
 
 
 def _report_shown(app, home) -> int:

@@ -319,10 +319,18 @@ class MainWindow(QMainWindow):
         self.qsettings.sync()
         self.session.settings.save()
 
+    def close_without_asking(self) -> None:
+        """Close for a reason the user already gave (SIGTERM, a logout): nobody is there to
+        answer a question, and the running training still saves its checkpoint."""
+        self._asked = True
+        self.close()
+
     def closeEvent(self, event) -> None:
         """Closing mid-training asks first, then cancels the job, which saves a checkpoint:
         reopen and Resume."""
-        if not self.confirm_stop_training("Quit Studio and stop"):
+        if not getattr(self, "_asked", False) and not self.confirm_stop_training(
+            "Quit Studio and stop"
+        ):
             event.ignore()
             return
         self.save_layout()
