@@ -153,6 +153,10 @@ def has_chat_template(folder: Path) -> bool:
 def _link_or_copy(source: Path, destination: Path) -> None:
     # A hard link costs no second copy; the store is verified by hash, so a later edit of the
     # user's original (which would change the linked file too) is caught and refused.
+    # The link is to the file itself: in a Hugging Face cache the folder's files are relative
+    # symbolic links into blobs/, and Linux's link(2) links a symbolic link, not its target,
+    # leaving the store with links that point nowhere.
+    source = source.resolve()
     try:
         os.link(source, destination)
     except OSError:

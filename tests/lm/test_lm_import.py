@@ -154,3 +154,22 @@ def test_a_gguf_without_its_suffix_imports_like_an_ollama_blob(lm_host, home, so
     assert generator.accepts_import(sources["llama"] / "config.json") is not None
     done = import_model(lm_host, home, blob, "from-ollama")
     assert done.result["name"] == "from-ollama"
+
+
+def test_a_hugging_face_cache_snapshot_imports(lm_host, home, sources, tmp_path) -> None:
+    """The hub cache's snapshot is a folder of relative links into blobs/: the store holds the
+    files themselves, and the cache is left as it was."""
+    import os
+
+    blobs, snapshot = tmp_path / "blobs", tmp_path / "snapshots" / "abc123"
+    blobs.mkdir()
+    snapshot.mkdir(parents=True)
+    for file in sources["llama"].iterdir():
+        shutil.copy(file, blobs / file.name)
+        os.symlink(Path("../../blobs") / file.name, snapshot / file.name)
+    before = {p: (p.lstat().st_size, p.lstat().st_mtime_ns) for p in tmp_path.rglob("*")}
+    done = import_model(lm_host, home, snapshot, "from-the-hub")
+    store = home.base_models / done.result["base"]
+    assert not (store / "model.safetensors").is_symlink()
+    assert (store / "model.safetensors").read_bytes() == (blobs / "model.safetensors").read_bytes()
+    assert {p: (p.lstat().st_size, p.lstat().st_mtime_ns) for p in tmp_path.rglob("*")} == before
