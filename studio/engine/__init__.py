@@ -26,6 +26,7 @@ from studio.engine.device.devices import DEVICE_CHOICES, describe_device, resolv
 from studio.engine.device.warmup import prewarm
 from studio.engine.discovery import find_models
 from studio.engine.discovery import judge as judge_models
+from studio.engine.discovery.job import FindModelsJob, FoundModels, library_name
 from studio.engine.evaluation import EVALUATIONS, EvaluateJob, latest_evaluation, latest_view
 from studio.engine.events import (
     TERMINAL,
@@ -105,7 +106,9 @@ __all__ = [
     "Event",
     "ExportJob",
     "Failed",
+    "FindModelsJob",
     "Finished",
+    "FoundModels",
     "GenerateJob",
     "GenerateResult",
     "Home",
@@ -141,6 +144,7 @@ __all__ = [
     "latest_evaluation",
     "latest_view",
     "library_models",
+    "library_name",
     "list_models",
     "list_runs",
     "load_plugins",

@@ -128,6 +128,22 @@ def entries_for(home: Home, digest: str) -> list[str]:
     ]
 
 
+def imported_sources(home: Home) -> dict[str, str]:
+    """Library models imported as they are, by the path they were imported from (resolved).
+
+    Read from each import's record, so no file is hashed: for listing what was imported, not
+    for deciding whether an import is needed (the content hash decides that).
+    """
+    sources: dict[str, str] = {}
+    for checkpoint in ckpt.list_checkpoints(home.models):
+        if not (checkpoint.base and checkpoint.manifest.get("imported")):
+            continue
+        record = imports.read_record(home.base_models / checkpoint.base) or {}
+        if record.get("source"):
+            sources.setdefault(str(record["source"]), checkpoint.path.name)
+    return sources
+
+
 def _publish(
     home: Home,
     generator: Generator,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.engine.discovery import DEFAULT_SECONDS
+from studio.engine.discovery.job import FindModelsJob
 from studio.engine.evaluation import EvaluateJob
 from studio.engine.home import Home
 from studio.engine.importing import ImportJob
@@ -76,6 +78,11 @@ class Session:
     def import_job(self, path: Path | str, name: str | None = None) -> ImportJob:
         """Import a model the user has (a folder or a file) into the library."""
         return ImportJob(self.host, self.home, path, name=name, health=self.health)
+
+    def find_models_job(self, seconds: float = DEFAULT_SECONDS) -> Job:
+        """Find the models other apps keep on this machine and say what Studio can do with each
+        (``studio models found``); reads only, within ``seconds``."""
+        return FindModelsJob(self.host, self.home, seconds=seconds, health=self.health)
 
     def evaluate_job(self, model: str | Path, **options: Any) -> EvaluateJob:
         """Measure ``model`` against ``data=`` with its generator's own measure."""

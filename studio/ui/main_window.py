@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.side_dock], [270], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [130], Qt.Orientation.Vertical)
         self.setStatusBar(StatusBar(session))
+        self.library_dialog: ModelLibrary | None = None
         self._menus()
         self._restore()
 
@@ -192,9 +193,10 @@ class MainWindow(QMainWindow):
         self._action(job, "Train", self.train_view.train, "Ctrl+T")
         self.cancel_action = self._action(job, "Cancel", self.cancel, "Escape")
         self.model_import = ModelImport(self.session, self)
-        self.model_import.add_menu(bar)
-        # The welcome panel's first path is this import.
-        self.create_view.welcome.set_add_model(self.model_import.ask)
+        model = self.model_import.add_menu(bar)
+        self.found_action = self._action(model, "Models on this computer…", self.open_found)
+        # The welcome panel's first path: the models found here, and a file or folder beside.
+        self.create_view.welcome.set_add_model(self.open_found)
         tools = bar.addMenu("&Tools")
         self._action(tools, "Plugins…", self.open_plugins, "Ctrl+Shift+P")
         self._action(tools, "Model library…", self.open_library, "Ctrl+Shift+L")
@@ -247,10 +249,20 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def open_library(self) -> ModelLibrary:
-        dialog = ModelLibrary(self.session, self)
+    def open_library(self, found: bool = False) -> ModelLibrary:
+        """The one model library dialog (it keeps its found list and the imports it started)."""
+        if self.library_dialog is None:
+            self.library_dialog = ModelLibrary(
+                self.session, self, importer=self.model_import.submit, browse=self.model_import.ask
+            )
+        dialog = self.library_dialog
+        dialog.tabs.setCurrentIndex(1 if found else 0)
         dialog.show()
+        dialog.raise_()
         return dialog
+
+    def open_found(self) -> ModelLibrary:
+        return self.open_library(found=True)
 
     def open_export(self) -> ExportDialog:
         dialog = ExportDialog(self.session, self)

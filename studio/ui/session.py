@@ -142,6 +142,11 @@ class Session(QObject):
         """Import a model folder or file the user has into the library."""
         return self.submit(self.engine.import_job(path, name=name))
 
+    def find_models(self, seconds: float | None = None) -> int:
+        """Look for the models other apps keep on this machine (a side-lane job: no device)."""
+        options = {} if seconds is None else {"seconds": seconds}
+        return self.submit(self.engine.find_models_job(**options))
+
     def calibrate(self, generator_id: str) -> int:
         """Time a few real steps of ``generator_id`` here, for the welcome panel's estimate."""
         device = self.settings.get("device", "auto")

@@ -7,6 +7,29 @@ from pathlib import Path
 
 import pytest
 
+# Where the apps whose models Studio finds look first; unset, each rule falls back to HOME.
+STORE_VARIABLES = (
+    "HF_HOME",
+    "HF_HUB_CACHE",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "OLLAMA_MODELS",
+    "APPDATA",
+    "LOCALAPPDATA",
+)
+
+
+@pytest.fixture
+def model_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty HOME for the scan of other apps' models: a test lays out the stores it needs
+    under it (tests/discovery/stores.py), and never sees the machine's own models."""
+    user = tmp_path / "user"
+    user.mkdir()
+    monkeypatch.setenv("HOME", str(user))
+    for name in STORE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return user
+
 
 @pytest.fixture
 def window(qtbot, plugin_site: Path, home) -> Iterator:

@@ -7,7 +7,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 
-def test_an_empty_library_opens_on_the_welcome_panel(qtbot, plugin_site, home, corpus) -> None:
+def test_an_empty_library_opens_on_the_welcome_panel(
+    qtbot, plugin_site, home, corpus, model_stores
+) -> None:
     from studio.engine import CalibrationResult, Finished, training_schema
     from studio.engine.settings import Settings
     from studio.ui.app import build_window
@@ -33,14 +35,16 @@ def test_an_empty_library_opens_on_the_welcome_panel(qtbot, plugin_site, home, c
         assert f"({steps} steps)" in welcome.estimate.text()
         assert "measured just now" in welcome.estimate.text()
         assert not list(home.runs.iterdir())  # measuring left nothing in the library
-        # The import path is the window's model import (its file dialog cannot run offscreen:
-        # here the click goes to a stand-in for it).
+        # The import path: the models found on this computer (none in this test's HOME), with
+        # a file or folder of one's own beside them.
         assert welcome.add_button.isEnabled()
-        assert welcome._add == main.model_import.ask
-        called: list[bool] = []
-        welcome.set_add_model(lambda: called.append(True))
         qtbot.mouseClick(welcome.add_button, Qt.MouseButton.LeftButton)
-        assert called == [True]
+        library = main.library_dialog
+        assert library is not None and library.isVisible()
+        assert library.tabs.currentWidget() is library.found
+        qtbot.waitUntil(lambda: "No models found" in library.found.status.text(), timeout=30_000)
+        assert library.found.browse_button.isEnabled()
+        library.close()
         # The other path leads to the Train tab; a first model replaces the panel.
         qtbot.mouseClick(welcome.train_button, Qt.MouseButton.LeftButton)
         assert main.tabs.currentWidget() is main.train_view

@@ -86,8 +86,7 @@ def judge(models: Iterable[FoundModel], generators: Iterable[Any]) -> None:
             continue
         refusals = []
         for generator in generators:
-            accepts = getattr(generator, "accepts_import", None)
-            reason = accepts(model.path) if accepts is not None else _NOT_IMPORTABLE
+            reason = _ask(generator, model.path)
             if reason is None:
                 model.generator = generator.id
                 model.can_generate = True
@@ -99,6 +98,18 @@ def judge(models: Iterable[FoundModel], generators: Iterable[Any]) -> None:
                 refusals.append(reason)
         else:
             model.reason = "; ".join(refusals) or "no installed generator imports models"
+
+
+def _ask(generator: Any, path: Path) -> str | None:
+    """The generator's answer for ``path``; a plugin that raises refuses, saying so, and the
+    other models and generators are still judged."""
+    accepts = getattr(generator, "accepts_import", None)
+    if accepts is None:
+        return _NOT_IMPORTABLE
+    try:
+        return accepts(path)
+    except Exception as error:
+        return f"{generator.name} could not tell ({type(error).__name__}: {error})"
 
 
 def _trains(generator: Any) -> bool:

@@ -1,6 +1,7 @@
-"""Adding a model the user already has: Model → Add a model…, or a folder or file dropped on the
-window. Either way the window only submits the engine's import job through the session; when it
-finishes, the new model is chosen in the pickers, ready to write with or fine-tune.
+"""Adding a model the user already has: Model → Add a model…, a folder or file dropped on the
+window, or Import in the list of models found on this computer (found_models.py). Each way the
+window only submits the engine's import job through the session; when it finishes, the new
+model is chosen in the pickers, ready to write with or fine-tune.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenuBar
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMenuBar
 
 from studio.engine import Finished
 
@@ -41,18 +42,19 @@ class ModelImport(QObject):
         window.installEventFilter(self)
         session.job_ended.connect(self._on_ended)
 
-    def add_menu(self, bar: QMenuBar) -> None:
+    def add_menu(self, bar: QMenuBar) -> QMenu:
         menu = bar.addMenu("&Model")
         self.action = menu.addAction("Add a model…")
         self.action.triggered.connect(self.ask)
+        return menu
 
     def ask(self) -> int | None:
         chosen, _ = QFileDialog.getOpenFileName(self.window, "Add a model", "", FILTER)
         target = import_target(Path(chosen)) if chosen else None
         return self.submit(target) if target else None
 
-    def submit(self, path: Path) -> int:
-        job_id = self.session.import_model(path)
+    def submit(self, path: Path, name: str | None = None) -> int:
+        job_id = self.session.import_model(path, name)
         self.pending.add(job_id)
         return job_id
 

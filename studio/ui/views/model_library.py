@@ -1,7 +1,10 @@
 """The model library: every model, what it is, where it came from, its size and the runs that
-made it; rename or remove one (after asking)."""
+made it; rename or remove one (after asking). Its second tab lists the models other apps keep on
+this computer, each a click from the library (found_models.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -13,7 +16,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 from studio.api import StudioError
@@ -21,16 +26,27 @@ from studio.engine import library_models, remove_model, rename_model
 
 from ..session import Session
 from .confirm import confirm
+from .found_models import FoundModelsView, Importer
 from .status import format_bytes
 
 COLUMNS = ["Model", "Generator", "Step", "Size", "Created", "Fine-tuned from", "Made by run"]
 
 
 class ModelLibrary(QDialog):
-    def __init__(self, session: Session, parent=None) -> None:
+    """``importer`` and ``browse`` are the window's model import (the new model is then chosen);
+    without them the found models are imported through the session alone."""
+
+    def __init__(
+        self,
+        session: Session,
+        parent=None,
+        *,
+        importer: Importer | None = None,
+        browse: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model library")
-        self.resize(900, 420)
+        self.resize(1040, 480)
         self.session = session
         self.models: list[dict] = []
         self.table = QTableWidget(0, len(COLUMNS))
@@ -50,11 +66,22 @@ class ModelLibrary(QDialog):
         buttons.addWidget(self.rename_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch()
-        layout = QVBoxLayout(self)
+        mine = QWidget()
+        layout = QVBoxLayout(mine)
         layout.addWidget(self.table)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        self.found = FoundModelsView(session, importer, browse)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(mine, "In your library")
+        self.tabs.addTab(self.found, "Found on this computer")
+        QVBoxLayout(self).addWidget(self.tabs)
+        session.library_changed.connect(self.refresh)
         self.refresh()
+
+    def show_found(self) -> None:
+        """Open on the found models (the Model menu's and the welcome panel's way in)."""
+        self.tabs.setCurrentWidget(self.found)
 
     def refresh(self) -> None:
         self.models = sorted(
@@ -77,7 +104,12 @@ class ModelLibrary(QDialog):
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.message.setText("" if self.models else "No models yet: train one on the Train tab.")
+        self.message.setText(
+            ""
+            if self.models
+            else "No models yet: train one on the Train tab, or import one you already have "
+            "from “Found on this computer”."
+        )
 
     def names(self) -> list[str]:
         return [m["name"] for m in self.models]
@@ -118,6 +150,5 @@ class ModelLibrary(QDialog):
         except StudioError as error:
             self.message.setText(f"Not changed: {error}")
             return False
-        self.session.library_changed.emit()  # the model picker follows
-        self.refresh()
+        self.session.library_changed.emit()  # this table and the model picker follow
         return True

@@ -2,7 +2,8 @@
 
 "Train on a folder of your own" shows how long a training with the chosen generator's defaults
 takes here, from a few real steps timed on the worker (studio.engine.train.calibrate), never a
-guess. "Add a model you already have" opens the window's model import (``set_add_model``).
+guess. "Add a model you already have" opens the models found on this computer, where a file or
+folder of one's own can be chosen too (``set_add_model``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ class WelcomePanel(JobView):
         self.add_button = QPushButton("Add a model you already have…")
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self._on_add)
-        self.add_button.setToolTip("Import a model from a folder or file on this computer")
-        self.add_hint = QLabel("A model folder or file you already have, used as it is.")
+        self.add_button.setToolTip("The models found on this computer, each a click from here")
+        self.add_hint = QLabel(
+            "The models LM Studio, Ollama, GPT4All, Jan or the Hugging Face cache keep on this "
+            "computer, or a model file or folder of your own, used as it is."
+        )
         self.train_button = QPushButton("Train on a folder of your own…")
         self.train_button.setObjectName("primary")
         self.train_button.clicked.connect(self.train_requested)
