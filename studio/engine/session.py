@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.api import StudioError
 from studio.engine.discovery import DEFAULT_SECONDS
 from studio.engine.discovery.job import FindModelsJob
 from studio.engine.evaluation import EvaluateJob
@@ -94,6 +95,31 @@ class Session:
         return self._made(
             policy.data_check_job, generator_id=generator_id, source=source, params=params
         )
+
+    # -- another library folder -----------------------------------------------------------------
+
+    def moved_to(self, root: Path) -> Session:
+        """This session on the library folder ``root``: its own home, settings and health, the
+        same loaded plugins.
+
+        A folder with no settings yet starts with this library's (device, theme, the plugins the
+        user approved or switched off), so moving to a new, empty library keeps the user's
+        choices. Plugins stay loaded as they are; a change in which plugins the new library
+        enables applies at the next start, as any plugin change does. StudioError when the
+        folder cannot hold a library.
+        """
+        root = Path(root).expanduser()
+        try:
+            home = Home.open(root)
+            fresh = not home.settings_file.exists()
+            settings = Settings.load(home.settings_file)
+            if fresh:
+                settings.update(self.settings.snapshot())
+        except OSError as error:
+            raise StudioError(
+                f"cannot use {root} as the library folder: {error.strerror or error}"
+            ) from None
+        return Session(home, settings, self.host, PluginHealth(self.host, settings), self.isolate)
 
 
 def open_session(

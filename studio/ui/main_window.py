@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api import StudioError
 from studio.engine import interrupted_runs
 
 from .models.history import PromptHistory
@@ -98,7 +99,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Studio")
         self.resize(1280, 820)
         self.qsettings = QSettings(str(session.home.window_state), QSettings.Format.IniFormat)
-        self.history = PromptHistory.in_home(session.home)
 
         self.generators = GeneratorPicker(session)
         self.models = ModelPicker(session)
@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
             "Generators", side, Qt.DockWidgetArea.LeftDockWidgetArea, "generatorsDock"
         )
 
-        self.create_view = CreateView(session, self.history)
+        self.create_view = CreateView(session, PromptHistory.in_home(session.home))
         self.train_view = TrainView(session, theme)
         self.runs_view = RunsView(session, theme)
         self.tabs = QTabWidget()
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self.library_dialog: ModelLibrary | None = None
         self._menus()
         self._restore()
+        session.library_switched.connect(self._on_library_switched)
 
     def _dock(self, title: str, widget: QWidget, area, name: str) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -273,15 +274,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Plugin changes apply when Studio is restarted", 10000)
 
     def open_settings(self) -> None:
-        library = QSettings().value(LIBRARY_KEY, str(self.session.home.root))
-        dialog = SettingsDialog(self.session.settings, str(library), self)
+        dialog = SettingsDialog(self.session.settings, str(self.session.home.root), self)
         if dialog.exec():
-            moved = dialog.apply()
-            self.apply_settings()
-            if moved:
-                QMessageBox.information(
-                    self, "Settings", "Studio uses the new library folder from its next start."
-                )
+            self.apply_settings_dialog(dialog)
+
+    def apply_settings_dialog(self, dialog: SettingsDialog) -> None:
+        """A new library folder first, so the dialog's other choices land in its settings."""
+        folder = dialog.chosen_library()
+        if folder is not None:
+            self.save_layout()  # the old library keeps this window's layout
+            try:
+                self.session.switch_library(folder)
+            except StudioError as error:
+                QMessageBox.warning(self, "Library folder not changed", _capital(str(error)))
+            else:
+                QSettings().setValue(LIBRARY_KEY, str(self.session.home.root))
+                self.statusBar().showMessage(f"Library folder: {self.session.home.root}", 10000)
+        dialog.apply(self.session.settings)
+        self.apply_settings()
 
     def apply_settings(self) -> None:
         """Device and theme from the settings, at once."""
@@ -290,6 +300,12 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), theme)
         for curves in (self.train_view.curves, self.runs_view.curves):
             curves.set_theme(theme)
+
+    def _on_library_switched(self) -> None:
+        """The window's own files follow the library; the views reload theirs themselves."""
+        home = self.session.home
+        self.qsettings = QSettings(str(home.window_state), QSettings.Format.IniFormat)
+        self.banner.offer(interrupted_runs(home.runs))
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -350,3 +366,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Saving a checkpoint before closing…")
         self.session.shutdown()
         super().closeEvent(event)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

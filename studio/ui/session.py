@@ -31,6 +31,8 @@ class Session(QObject):
     generator_changed = Signal(str)
     model_changed = Signal(str)
     library_changed = Signal()  # a run finished or was cancelled: runs and models changed
+    #: the library folder itself changed (Settings): views reload what they read from it
+    library_switched = Signal()
     device_changed = Signal(dict)
     worker_state = Signal(str)
     #: failures outside any job (the pre-warm), for the status bar
@@ -154,6 +156,36 @@ class Session(QObject):
 
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
         return self.submit(self.engine.data_check_job(self.generator_id, source, params))
+
+    # -- the library folder ---------------------------------------------------------------------
+
+    def unfinished_jobs(self) -> list[str]:
+        """Titles of the jobs that wait or run (the worker's view and the job table's)."""
+        titles = [r.title for r in self.jobs if not r.ended]
+        return titles or (["a job that is ending"] if self.worker.busy else [])
+
+    def switch_library(self, root: Path) -> None:
+        """Use the library folder ``root`` from now on, at once: models, runs, samples, history
+        and settings are read from it (the plugins stay loaded as they are).
+
+        Refused (StudioError, the current folder kept) while a job waits or runs: a training
+        writes its run into the library it started in, and an import its model.
+        """
+        root = Path(root).expanduser()
+        if root == self.home.root:
+            return
+        busy = self.unfinished_jobs()
+        if busy:
+            raise StudioError(
+                f"the library folder stays {self.home.root} while jobs run "
+                f"({', '.join(busy)}); let them finish or cancel them, then change it again"
+            )
+        self.engine = self.engine.moved_to(root)
+        self.home, self.settings = self.engine.home, self.engine.settings
+        self.worker.device_choice = self.settings.get("device", "auto")
+        self.model_ref = ""  # a model of the old library: the picker chooses again
+        self.library_switched.emit()
+        self.library_changed.emit()
 
     def cancel(self, job_id: int) -> None:
         self.worker.cancel(job_id)

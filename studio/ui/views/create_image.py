@@ -136,6 +136,7 @@ class ImageCreateView(JobView):
         layout.addWidget(side)
         layout.addLayout(right, 1)
         session.generator_changed.connect(self.bind_generator)
+        session.library_switched.connect(self._on_library_switched)
         self.bind_generator()
 
     def bind_generator(self, *_args) -> None:
@@ -150,6 +151,14 @@ class ImageCreateView(JobView):
         self.drop_zone.setVisible(
             bool(is_image and generator.takes_inputs and offers(generator, "variations"))
         )
+
+    def _on_library_switched(self) -> None:
+        # The gallery shows the library's exported images: the new folder's, from now on.
+        self.shown_generator = ""
+        self.gallery.clear()
+        generator = self.session.generator
+        if generator is not None and generator.modality == "image":
+            self.restore_gallery()
 
     def restore_gallery(self) -> None:
         """The generator's latest images from the exports folder: they survive a restart."""

@@ -119,6 +119,7 @@ class TextCreateView(JobView):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         session.generator_changed.connect(self.bind_generator)
+        session.library_switched.connect(self._on_library_switched)
         self.bind_generator()
 
     def bind_generator(self, *_args) -> None:
@@ -218,6 +219,11 @@ class TextCreateView(JobView):
         path.write_text(text, encoding="utf-8")
         self.save_folder = path.parent
         return path
+
+    def _on_library_switched(self) -> None:
+        # The history is kept in the library folder: the new one's, from now on.
+        self.history = PromptHistory.in_home(self.session.home)
+        self.refresh_history()
 
     def refresh_history(self, *_args) -> None:
         self.history_list.clear()

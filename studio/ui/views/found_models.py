@@ -110,6 +110,7 @@ class FoundModelsView(JobView):
         layout.addWidget(note)
         layout.addLayout(buttons)
         session.job_ended.connect(self._on_job_ended)
+        session.library_switched.connect(self._on_library_switched)
 
     # -- scanning -------------------------------------------------------------------------------
 
@@ -235,6 +236,12 @@ class FoundModelsView(JobView):
             text = _capital(model.reason)
             reason.setText(f"Import failed: {failure}. {text}" if failure else text)
         reason.setToolTip(reason.text())
+
+    def _on_library_switched(self) -> None:
+        # What is "in library" belongs to the old folder: look again (now, or when next shown).
+        self.scanned = False
+        if self.isVisible():
+            self.scan()
 
 
 def _capital(text: str) -> str:

@@ -1,8 +1,10 @@
-"""Settings: the device and the theme (applied at once), the library folder (next start)."""
+"""Settings: the device, the theme and the library folder, each applied at once (the window
+switches libraries: MainWindow.apply_settings_dialog)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,7 +23,11 @@ from studio.engine import DEVICE_CHOICES, ISOLATE_SETTING, Settings
 
 from ..theme import THEMES
 
-LIBRARY_KEY = "library_folder"
+LIBRARY_KEY = "library_folder"  # in the app's QSettings: the folder the next start opens
+LIBRARY_NOTE = (
+    "Studio switches to another library folder at once (not while a job runs); "
+    "a folder with no library in it gets a new one, with these settings."
+)
 
 
 class SettingsDialog(QDialog):
@@ -55,28 +61,36 @@ class SettingsDialog(QDialog):
         form.addRow("Theme", self.theme)
         form.addRow("Jobs", self.isolate)
         form.addRow("Library folder", row)
-        form.addRow(QLabel("A new library folder is used from the next start."))
-        buttons = QDialogButtonBox(
+        note = QLabel(LIBRARY_NOTE)
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Library folder", self.library.text())
         if folder:
             self.library.setText(folder)
 
-    def apply(self) -> bool:
-        """Save the choices; True when the library folder changed (it applies at next start)."""
-        self.settings.update(
+    def chosen_library(self) -> Path | None:
+        """The library folder typed or picked, when it is not the one in use (else None)."""
+        text = self.library.text().strip()
+        if not text or Path(text).expanduser() == Path(self.initial_library).expanduser():
+            return None
+        return Path(text).expanduser()
+
+    def apply(self, settings: Settings | None = None) -> None:
+        """Save the device, theme and isolation choices, into ``settings`` when given (the new
+        library's, after a switch) or the settings the dialog was opened with."""
+        (settings or self.settings).update(
             {
                 "device": self.device.currentText(),
                 "theme": self.theme.currentText(),
                 ISOLATE_SETTING: self.isolate.isChecked(),
             }
         )
-        moved = self.library.text() != self.initial_library
-        QSettings().setValue(LIBRARY_KEY, self.library.text())
-        return moved
