@@ -44,7 +44,8 @@ class ImportJob(Job):
         self.name = name
         self.generator_id: str | None = None
         self._logs: list[str] = []
-        self.title = f"Import {self.path.name}"
+        # The name it will have, when given: a hub snapshot or an Ollama blob is named by a hash.
+        self.title = f"Import {name or self.path.name}"
 
     def body(self) -> Iterator[Event]:
         if not self.path.exists():

@@ -12,6 +12,7 @@ from studio.engine import (
     Finished,
     FoundModels,
     ImportJob,
+    find_models,
     judge_models,
     library_name,
 )
@@ -73,3 +74,12 @@ def test_a_generator_that_raises_does_not_stop_the_judging(host, tmp_path: Path)
     judge_models(models := [FoundModel("lmstudio", "Tiny.gguf", gguf, "gguf")], [_Raising()])
     assert not models[0].can_generate
     assert models[0].reason == "A broken plugin could not tell (RuntimeError: boom)"
+
+
+def test_gguf_file_types_read_as_llama_cpp_names_them(tmp_path: Path) -> None:
+    user = tmp_path / "user"
+    gpt4all = user / ".local" / "share" / "nomic.ai" / "GPT4All"
+    write_gguf(gpt4all / "a.gguf", file_type=0)  # ALL_F32
+    write_gguf(gpt4all / "b.gguf", file_type=15)  # MOSTLY_Q4_K_M
+    scan = find_models(env={"HOME": str(user)}, home=user)
+    assert sorted(m.precision for m in scan.models) == ["F32", "Q4_K_M"]

@@ -122,6 +122,7 @@ def test_import_puts_the_model_in_the_library_and_leaves_the_original(
     event = wait_job(qtbot, window, job_id)
     assert isinstance(event, Finished), getattr(event, "traceback", event)
     assert event.result["name"] == "tiny-llama"  # the hub's name, not the snapshot's hash
+    assert window.session.jobs.get(job_id).title == "Import tiny-llama"  # in the Jobs panel
 
     assert found.button(row).text() == "In library" and not found.button(row).isEnabled()
     assert "In your library as “tiny-llama”" in _cells(found, row)[4]
@@ -138,6 +139,11 @@ def test_import_puts_the_model_in_the_library_and_leaves_the_original(
     assert found.button(row).text() == "In library"
     assert found.button(_row(found, "tiny:latest")).text() == "Import"
 
+    # Another library folder (Settings): the list looks again, for that library.
+    window.session.switch_library(stores.parent / "another-library")
+    qtbot.waitUntil(lambda: found.job_id is None and bool(found.models), timeout=60_000)
+    assert found.button(_row(found, HUB_REPO)).text() == "Import"
+
 
 def test_an_empty_machine_says_where_it_looked(qtbot, window, model_stores) -> None:
     (model_stores / ".lmstudio" / "models").mkdir(parents=True)
@@ -145,7 +151,7 @@ def test_an_empty_machine_says_where_it_looked(qtbot, window, model_stores) -> N
     qtbot.addWidget(dialog)
     found = dialog.found
     qtbot.waitUntil(lambda: "No models found" in found.status.text(), timeout=60_000)
-    assert str(model_stores / ".lmstudio" / "models") in found.status.text()
+    assert "Looked in: ~/.lmstudio/models." in found.status.text()  # HOME is model_stores
     assert found.table.rowCount() == 0
     assert found.browse_button.text() == "Choose a file or folder…"
     # The menu leads here too, and the library tab stays one click away.

@@ -66,7 +66,9 @@ def describe_gguf(model: FoundModel) -> FoundModel:
     file_type = _field(fields, "general.file_type")
     if isinstance(file_type, int):
         try:
-            model.precision = gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_")
+            # MOSTLY_Q4_K_M -> Q4_K_M, ALL_F32 -> F32: the names llama.cpp's users know.
+            name = gguf.LlamaFileType(file_type).name
+            model.precision = name.removeprefix("MOSTLY_").removeprefix("ALL_")
         except ValueError:
             model.precision = f"type {file_type}"
     elif reader.tensors:

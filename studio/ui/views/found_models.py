@@ -9,9 +9,11 @@ original file or folder is only read, never changed or moved.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from studio.engine import Event, Failed, Finished, FoundModels, library_name
@@ -39,6 +42,7 @@ SOURCES = {
 }
 FORMATS = {"transformers": "safetensors", "gguf": "GGUF", "pickle": "pickle"}
 LOOKING = "Looking in the folders of the Hugging Face cache, LM Studio, Ollama, GPT4All and Jan…"
+LABELS = ("Import", "Importing…", "In library", "Try again")
 UNCHANGED = "Importing reads the model where it is; the original is never changed or moved."
 
 Importer = Callable[[Path, str], int]
@@ -75,6 +79,7 @@ class FoundModelsView(JobView):
         self.setObjectName("foundModels")
         self.importer: Importer = importer or (lambda path, name: session.import_model(path, name))
         self.models: list = []
+        self.buttons: list[QPushButton] = []  # each row's Import button
         self.in_library: dict[str, str] = {}
         self.importing: dict[int, int] = {}  # import job id -> row
         self.failed: dict[int, str] = {}  # row -> why its import failed
@@ -146,12 +151,13 @@ class FoundModelsView(JobView):
         self.importing.clear()
         self.failed.clear()
         self.table.setRowCount(len(self.models))
+        self.buttons = []
         for row, model in enumerate(self.models):
             cells = [
                 model.name,
                 SOURCES.get(model.source, model.source),
                 describe_kind(model),
-                format_bytes(model.size_bytes),
+                format_bytes(model.size_bytes) if model.size_bytes else "—",
                 _capital(model.reason),
             ]
             for column, text in enumerate(cells):
@@ -160,12 +166,21 @@ class FoundModelsView(JobView):
                 self.table.setItem(row, column, item)
             button = QPushButton()
             button.setObjectName("importFound")
+            # As wide as its widest label, so "In library" is never cut to "n librar".
+            metrics = button.fontMetrics()
+            button.setMinimumWidth(max(metrics.horizontalAdvance(t) for t in LABELS) + 24)
             button.clicked.connect(lambda _=False, r=row: self.import_row(r))
-            self.table.setCellWidget(row, IMPORT_COLUMN, button)
+            self.buttons.append(button)
+            self.table.setCellWidget(row, IMPORT_COLUMN, _centred(button))
             self._show_row(row)
         header = self.table.horizontalHeader()
         self.table.resizeColumnsToContents()
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        if self.models:
+            wide = self.button(0).minimumWidth() + 16
+            self.table.setColumnWidth(
+                IMPORT_COLUMN, max(wide, self.table.columnWidth(IMPORT_COLUMN))
+            )
         self.table.resizeRowsToContents()
         self.status.setText(self._summary(scan))
         if scan.truncated:  # a slow disk: the next look is given twice the time
@@ -173,12 +188,12 @@ class FoundModelsView(JobView):
 
     def _summary(self, scan) -> str:
         if not scan.models:
-            where = ", ".join(scan.searched) or "none of the folders these apps use exist here"
+            where = ", ".join(map(_short, scan.searched)) or "none of the apps' folders exist here"
             return f"No models found. Looked in: {where}."
         usable = sum(1 for m in self.models if m.can_generate)
         text = (
             f"{len(self.models)} models found, {usable} of them usable in Studio. "
-            f"Looked in: {', '.join(scan.searched)}."
+            f"Looked in: {', '.join(map(_short, scan.searched))}."
         )
         if scan.truncated:
             text += " The search ran out of time before the end: Look again to look longer."
@@ -187,7 +202,7 @@ class FoundModelsView(JobView):
     # -- importing ------------------------------------------------------------------------------
 
     def button(self, row: int) -> QPushButton:
-        return self.table.cellWidget(row, IMPORT_COLUMN)
+        return self.buttons[row]
 
     def import_row(self, row: int) -> int | None:
         model = self.models[row]
@@ -236,12 +251,28 @@ class FoundModelsView(JobView):
             text = _capital(model.reason)
             reason.setText(f"Import failed: {failure}. {text}" if failure else text)
         reason.setToolTip(reason.text())
+        self.table.resizeRowToContents(row)  # its reason may have grown a line
 
     def _on_library_switched(self) -> None:
         # What is "in library" belongs to the old folder: look again (now, or when next shown).
         self.scanned = False
         if self.isVisible():
             self.scan()
+
+
+def _centred(button: QPushButton) -> QWidget:
+    """The button at its own height in the middle of its cell, however tall the row grows."""
+    cell = QWidget()
+    layout = QHBoxLayout(cell)
+    layout.setContentsMargins(4, 2, 4, 2)
+    layout.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+    return cell
+
+
+def _short(folder: str) -> str:
+    """``~/.lmstudio/models`` rather than the whole path of the home folder."""
+    home = str(Path.home())
+    return "~" + folder[len(home) :] if folder.startswith(home + os.sep) else folder
 
 
 def _capital(text: str) -> str:
