@@ -5,6 +5,7 @@ No torch at import: the torch side is imported inside the methods.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,7 +13,9 @@ from typing import Any, ClassVar
 from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
+    DATA_PARAMS,
     EVALUATE_PARAMS,
+    GAN_AUGMENT_PARAMS,
     IMAGE_LOOP_DEFAULTS,
     augmentation_choice,
     channels,
@@ -30,6 +33,7 @@ from studio.api import (
     RunContext,
     Schema,
     TrainData,
+    Trainer,
 )
 
 GAN_GENERATE_PARAMS = (
@@ -94,6 +98,27 @@ GAN_OPTIMISER_PARAMS = Schema(
 )
 
 
+def gan_train_params(
+    resolutions: tuple[int, ...], own: list[Param], labels: dict[str, str]
+) -> Schema:
+    """A GAN's training parameters: its resolutions (64 px by default) and its networks' own
+    settings, then what every GAN here shares (Adam, augmentation and the generator's average,
+    the data), each with its label."""
+    sizes = f"{', '.join(map(str, resolutions[:-1]))} or {resolutions[-1]}"
+    resolution = Param(
+        "resolution", "int", 64, f"image side in pixels: {sizes}", choices=resolutions
+    )
+    return (
+        Schema([resolution, *own]) + GAN_OPTIMISER_PARAMS + GAN_AUGMENT_PARAMS + DATA_PARAMS
+    ).with_labels({**GAN_LABELS, **labels})
+
+
+def _named(where: str) -> Any:
+    """The object at ``"package.module:name"``, imported now (and torch with it)."""
+    module, name = where.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
 class GanGenerator(Generator):
     modality = "image"
     # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
@@ -101,6 +126,18 @@ class GanGenerator(Generator):
     generate_params = GAN_GENERATE_PARAMS
     evaluate_params = EVALUATE_PARAMS
     loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
+    #: Where a subclass's torch side is, as "package.module:name", imported only when a job needs
+    #: it: the networks (an nn.Module made from a model config) and the GanTrainerBase subclass.
+    networks: ClassVar[str]
+    trainer: ClassVar[str]
+
+    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
+        return ModelHandle(_named(self.networks)(config), dict(config))
+
+    def create_trainer(
+        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
+    ) -> Trainer:
+        return _named(self.trainer)(model, data, params, context)
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
         """What rebuilds the networks, kept in every checkpoint; fine-tuning keeps it."""
