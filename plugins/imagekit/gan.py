@@ -87,6 +87,13 @@ def render_batch(generator: nn.Module, noise: torch.Tensor, batch: int = 64) -> 
     return (torch.cat(parts).float() + 1) / 2
 
 
+def sample_batch(model: ModelHandle, seed: int, count: int, device: torch.device) -> torch.Tensor:
+    """``count`` images from seeded noise by the picture-making generator (for KID)."""
+    return render_batch(
+        picture_maker(model.module), seeded_normal(seed, (count, model.config["latent"]))
+    )
+
+
 def generate(
     model: ModelHandle, request: GenerateRequest, context: RunContext
 ) -> Iterator[ImageSample]:

@@ -1,39 +1,29 @@
-"""The half of a GAN generator that ``dcgan`` and ``fastgan`` share: data, generation, evaluation.
+"""The half of a GAN generator that ``dcgan`` and ``fastgan`` share: parameters, model config,
+data; generation and KID by ``imagekit.gan``.
 
-No torch at import: the torch side is imported inside the methods.
+No torch at import: the torch side is imported when a job needs it (``ImageGenerator``).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
+from plugins.imagekit.image_generator import ImageGenerator
 from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
     DATA_PARAMS,
-    EVALUATE_PARAMS,
     GAN_AUGMENT_PARAMS,
-    IMAGE_LOOP_DEFAULTS,
     augmentation_choice,
     channels,
-    check_policy,
-    load_pictures,
 )
 from studio.api import (
     DataReport,
-    Evaluation,
-    GenerateRequest,
-    Generator,
-    ImageSample,
     ModelHandle,
     Param,
-    RunContext,
     Schema,
     TrainData,
-    Trainer,
 )
 
 GAN_GENERATE_PARAMS = (
@@ -113,34 +103,15 @@ def gan_train_params(
     ).with_labels({**GAN_LABELS, **labels})
 
 
-def _named(where: str) -> Any:
-    """The object at ``"package.module:name"``, imported now (and torch with it)."""
-    module, name = where.split(":")
-    return getattr(importlib.import_module(module), name)
-
-
-class GanGenerator(Generator):
-    modality = "image"
+class GanGenerator(ImageGenerator):
     # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
     modes = ("sample", "interpolate")
     generate_params = GAN_GENERATE_PARAMS
-    evaluate_params = EVALUATE_PARAMS
-    loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
-    #: Where a subclass's torch side is, as "package.module:name", imported only when a job needs
-    #: it: the networks (an nn.Module made from a model config) and the GanTrainerBase subclass.
-    networks: ClassVar[str]
-    trainer: ClassVar[str]
-
-    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
-        return ModelHandle(_named(self.networks)(config), dict(config))
-
-    def create_trainer(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Trainer:
-        return _named(self.trainer)(model, data, params, context)
+    # Generation and KID are the same for every GAN; a subclass names its networks and trainer.
+    generation = "plugins.imagekit.gan:generate"
+    kid_batch = "plugins.imagekit.gan:sample_batch"
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        """What rebuilds the networks, kept in every checkpoint; fine-tuning keeps it."""
         return {
             "resolution": params["resolution"],
             "channels": channels(params["colour"]),
@@ -155,32 +126,6 @@ class GanGenerator(Generator):
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
-        config = model.config if model else self._config(params)
-        check_policy(params["augment_policy"])
-        images = load_pictures(source, params, config, model is not None, report)
+        images = self._pictures(source, params, model, report)
         report.note(augmentation_choice(params["augment"], len(images))[1])
         return TrainData(train=images, report=report)
-
-    def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
-        return self.load_model(self._config(params), {})
-
-    def generate(
-        self, model: ModelHandle, request: GenerateRequest, context: RunContext
-    ) -> Iterator[ImageSample]:
-        from plugins.imagekit.gan import generate
-
-        yield from generate(model, request, context)
-
-    def evaluate(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Evaluation:
-        from plugins.imagekit.evaluation import evaluate_images
-        from plugins.imagekit.gan import picture_maker, render_batch
-        from plugins.imagekit.tensors import seeded_normal
-
-        maker = picture_maker(model.module)
-
-        def sample(count: int, seed: int) -> Any:
-            return render_batch(maker, seeded_normal(seed, (count, model.config["latent"])))
-
-        return evaluate_images(sample, data.train, params, context.device)
