@@ -15,8 +15,11 @@ from plugins.imagekit.params import (
     DATA_KEYS,
     DATA_PARAMS,
     GAN_AUGMENT_PARAMS,
+    IMAGE_LABELS,
     augmentation_choice,
     channels,
+    channels_last_param,
+    learning_rate_param,
 )
 from studio.api import (
     DataReport,
@@ -53,17 +56,11 @@ GAN_GENERATE_PARAMS = (
 
 # What the window shows for the parameters both GANs share, and for their own common ones.
 GAN_LABELS = {
-    "resolution": "Resolution (px)",
-    "latent": "Latent dimensions",
+    **IMAGE_LABELS,
     "g_width": "Generator width",
     "d_width": "Discriminator width",
-    "lr": "Learning rate",
     "beta1": "Adam beta1",
     "beta2": "Adam beta2",
-    "preview_count": "Preview images",
-    "channels_last": "Channels-last layout",
-    "augment": "Augmentation",
-    "augment_policy": "Augmentations",
     "augment_target": "Augmentation target (r_t)",
     "augment_ramp": "Augmentation speed (images)",
     "ema": "Generator average (EMA)",
@@ -73,17 +70,11 @@ GAN_LABELS = {
 # Adam as DCGAN and FastGAN train (2e-4, betas 0.5 / 0.999), previews, memory layout.
 GAN_OPTIMISER_PARAMS = Schema(
     [
-        Param("lr", "float", 2e-4, "Adam learning rate", minimum=1e-7, maximum=1.0, log_scale=True),
+        learning_rate_param(2e-4),
         Param("beta1", "float", 0.5, "Adam beta1", minimum=0.0, maximum=0.999, advanced=True),
         Param("beta2", "float", 0.999, "Adam beta2", minimum=0.0, maximum=0.9999, advanced=True),
         Param("preview_count", "int", 16, "images in the preview grid", minimum=1, maximum=256),
-        Param(
-            "channels_last",
-            "bool",
-            True,
-            "channels-last memory layout (faster convolutions on most devices)",
-            advanced=True,
-        ),
+        channels_last_param(),
     ]
 )
 

@@ -17,7 +17,10 @@ from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
     DATA_PARAMS,
+    IMAGE_LABELS,
     channels,
+    channels_last_param,
+    learning_rate_param,
     policy_param,
     split,
 )
@@ -148,15 +151,7 @@ class VAE(ImageGenerator):
                     minimum=0.0,
                     maximum=100.0,
                 ),
-                Param(
-                    "lr",
-                    "float",
-                    2e-3,
-                    "Adam learning rate",
-                    minimum=1e-7,
-                    maximum=1.0,
-                    log_scale=True,
-                ),
+                learning_rate_param(2e-3),
                 Param(
                     "validation",
                     "float",
@@ -184,14 +179,7 @@ class VAE(ImageGenerator):
                     maximum=1.0,
                     advanced=True,
                 ),
-                Param(
-                    "channels_last",
-                    "bool",
-                    True,
-                    "conv: channels-last memory layout (faster convolutions on most devices)",
-                    advanced=True,
-                    only_when=CONV,
-                ),
+                channels_last_param("conv: ", only_when=CONV),
             ],
             [
                 Rule(
@@ -204,20 +192,14 @@ class VAE(ImageGenerator):
         + DATA_PARAMS
     ).with_labels(
         {
+            **IMAGE_LABELS,
             "architecture": "Architecture",
-            "resolution": "Resolution (px)",
-            "latent": "Latent dimensions",
             "width": "Conv width",
             "dense": "Dense units",
             "activation": "Activation",
             "hidden": "Hidden units",
             "beta": "KL weight (beta)",
-            "lr": "Learning rate",
             "validation": "Held-out share",
-            "preview_count": "Preview images",
-            "channels_last": "Channels-last layout",
-            "augment": "Augmentation",
-            "augment_policy": "Augmentations",
             "augment_p": "Augmentation probability",
         }
     )
