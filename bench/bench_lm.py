@@ -181,6 +181,27 @@ def child_generate(rounds: int) -> None:
     prompt = torch.tensor([module.tokens.encode(PROMPT)])
     studio, plain, plain_same = [], [], []
     threads = torch.get_num_threads()
+
+    def plain_ms(seed: int, threads_during: int | None = None) -> float:
+        """ms/token of transformers' generate, seeded like Studio's round; with
+        ``threads_during``, on that many threads (set back before the clock stops)."""
+        if threads_during is not None:
+            torch.set_num_threads(threads_during)
+        torch.manual_seed(seed)
+        began = time.perf_counter()
+        with torch.inference_mode():
+            out = plain_model.generate(
+                prompt,
+                do_sample=True,
+                max_new_tokens=200,
+                min_new_tokens=200,
+                **SAMPLING,
+                pad_token_id=module.tokens.eos_id,
+            )
+        if threads_during is not None:
+            torch.set_num_threads(threads)
+        return 1000 * (time.perf_counter() - began) / (out.shape[1] - prompt.shape[1])
+
     for round_ in range(rounds):
         produced = [0]
 
@@ -191,33 +212,9 @@ def child_generate(rounds: int) -> None:
         for _ in generate_text(module, PROMPT, options, seed=round_, device=device, on_token=count):
             pass
         studio.append(1000 * (time.perf_counter() - began) / produced[0])
-        torch.manual_seed(round_)
-        began = time.perf_counter()
-        with torch.inference_mode():
-            out = plain_model.generate(
-                prompt,
-                do_sample=True,
-                max_new_tokens=200,
-                min_new_tokens=200,
-                **SAMPLING,
-                pad_token_id=module.tokens.eos_id,
-            )
-        plain.append(1000 * (time.perf_counter() - began) / (out.shape[1] - prompt.shape[1]))
+        plain.append(plain_ms(round_))
         # And with the threads Studio's one-token steps use.
-        torch.set_num_threads(generation_threads())
-        torch.manual_seed(round_)
-        began = time.perf_counter()
-        with torch.inference_mode():
-            out = plain_model.generate(
-                prompt,
-                do_sample=True,
-                max_new_tokens=200,
-                min_new_tokens=200,
-                **SAMPLING,
-                pad_token_id=module.tokens.eos_id,
-            )
-        torch.set_num_threads(threads)
-        plain_same.append(1000 * (time.perf_counter() - began) / (out.shape[1] - prompt.shape[1]))
+        plain_same.append(plain_ms(round_, generation_threads()))
         print(
             f"round {round_}: studio {studio[-1]:.1f}, generate {plain[-1]:.1f} ms/token",
             file=sys.stderr,

@@ -26,6 +26,23 @@ def broken_site(tmp_path: Path, plugin_site: Path) -> tuple[Path, dict[str, str]
     return site, reasons
 
 
+def _python(env: dict[str, str], code: str) -> str:
+    """What ``python -c code`` prints in a new process with ``env``; it must succeed."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
+def _studio(env: dict[str, str], *args: str) -> None:
+    """``studio ARGS`` in a new process with ``env``; it must succeed."""
+    subprocess.run(studio_command(*args), env=env, check=True, capture_output=True, timeout=60)
+
+
 def _plugins_json(site: Path, home: Path, plugin_site: Path, *args: str, **env: str) -> dict:
     environment = subprocess_env(plugin_site, home, **env)
     environment["PYTHONPATH"] = f"{site}:{environment['PYTHONPATH']}"
@@ -99,13 +116,7 @@ def test_disable_list_persists_and_disabled_plugin_is_not_imported(
     plugin_site, studio_home
 ) -> None:
     env = subprocess_env(plugin_site, studio_home)
-    subprocess.run(
-        studio_command("plugin", "disable", "testgen"),
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    _studio(env, "plugin", "disable", "testgen")
     assert "testgen" in Settings.load(studio_home / "settings.json").disabled_plugins
     probe = (
         "import sys; from studio.engine.plugins.host import load_plugins;"
@@ -113,22 +124,9 @@ def test_disable_list_persists_and_disabled_plugin_is_not_imported(
         "h = load_plugins(Settings.load(Home.open().settings_file));"
         "print(h.records['testgen'].status, 'studio_testgen' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.split()
+    out = _python(env, probe).split()
     assert out == ["disabled", "False"]
-    subprocess.run(
-        studio_command("plugin", "enable", "testgen"),
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    _studio(env, "plugin", "enable", "testgen")
     assert "testgen" not in Settings.load(studio_home / "settings.json").disabled_plugins
 
 
@@ -208,27 +206,10 @@ def test_new_third_party_plugin_is_not_imported_until_enabled(plugin_site, tmp_p
         "s = open_session(); r = s.host.records['testgen'];"
         "print(r.status, 'studio_testgen' in sys.modules, 'tinychar' in s.host.generators)"
     )
-
-    def run():
-        return subprocess.run(
-            [sys.executable, "-c", probe],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout.strip()
-
-    assert run() == "awaiting-approval False False"
+    assert _python(env, probe).strip() == "awaiting-approval False False"
     listing = subprocess.run(
         studio_command("plugins"), env=env, capture_output=True, text=True, timeout=60
     ).stdout
     assert "full rights" in listing
-    subprocess.run(
-        studio_command("plugin", "enable", "testgen"),
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    assert run() == "loaded True True"
+    _studio(env, "plugin", "enable", "testgen")
+    assert _python(env, probe).strip() == "loaded True True"

@@ -9,20 +9,8 @@ animated GIF or WebP. Torch is imported inside methods only.
 
 from __future__ import annotations
 
-from typing import Any
-
-from plugins.imagekit.gan_generator import GAN_LABELS, GAN_OPTIMISER_PARAMS, GanGenerator
-from plugins.imagekit.params import DATA_PARAMS, GAN_AUGMENT_PARAMS
-from studio.api import (
-    Generator,
-    ModelHandle,
-    Param,
-    RunContext,
-    Schema,
-    TrainData,
-    Trainer,
-    hookimpl,
-)
+from plugins.imagekit.gan_generator import GanGenerator, gan_train_params
+from studio.api import Generator, Param, hookimpl
 
 STUDIO_API_VERSION = 1
 
@@ -38,44 +26,24 @@ class DCGAN(GanGenerator):
         "A deep convolutional GAN: learns to make new pictures like a folder of yours "
         "(textures, icons, sketches) at 32, 64 or 128 pixels."
     )
-    train_params = (
-        Schema(
-            [
-                Param(
-                    "resolution",
-                    "int",
-                    64,
-                    "image side in pixels: 32, 64 or 128",
-                    choices=RESOLUTIONS,
-                ),
-                Param("latent", "int", 100, "noise dimensions (nz)", minimum=1, maximum=4096),
-                Param("g_width", "int", 64, "generator width (ngf)", minimum=1, maximum=1024),
-                Param("d_width", "int", 64, "discriminator width (ndf)", minimum=1, maximum=1024),
-                Param(
-                    "loss",
-                    "choice",
-                    "nonsaturating",
-                    "adversarial loss",
-                    choices=("nonsaturating", "hinge"),
-                ),
-            ]
-        )
-        + GAN_OPTIMISER_PARAMS
-        + GAN_AUGMENT_PARAMS
-        + DATA_PARAMS
-    ).with_labels({**GAN_LABELS, "loss": "Adversarial loss"})
-
-    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
-        from .model import GAN
-
-        return ModelHandle(GAN(config), dict(config))
-
-    def create_trainer(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Trainer:
-        from .trainer import GANTrainer
-
-        return GANTrainer(model, data, params, context)
+    train_params = gan_train_params(
+        RESOLUTIONS,
+        [
+            Param("latent", "int", 100, "noise dimensions (nz)", minimum=1, maximum=4096),
+            Param("g_width", "int", 64, "generator width (ngf)", minimum=1, maximum=1024),
+            Param("d_width", "int", 64, "discriminator width (ndf)", minimum=1, maximum=1024),
+            Param(
+                "loss",
+                "choice",
+                "nonsaturating",
+                "adversarial loss",
+                choices=("nonsaturating", "hinge"),
+            ),
+        ],
+        {"loss": "Adversarial loss"},
+    )
+    networks = "plugins.dcgan.model:GAN"
+    trainer = "plugins.dcgan.trainer:GANTrainer"
 
 
 @hookimpl

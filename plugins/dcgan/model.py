@@ -6,13 +6,11 @@ that the discriminator returns logits: its final sigmoid lives in the loss, wher
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
 from plugins.dcgan.convgrad import Conv2d, ConvTranspose2d
-from plugins.imagekit.gan import init_weights, moving_average
+from plugins.imagekit.gan import GanNetworks
 
 RESOLUTIONS = (32, 64, 128)
 
@@ -72,14 +70,8 @@ class Discriminator(nn.Module):
         return self.main(images).flatten()
 
 
-class GAN(nn.Module):
-    """Both networks in one module, so a checkpoint (and a fine-tune) keeps the discriminator."""
+class GAN(GanNetworks):
+    """DCGAN's pair of networks, with the generator's moving average."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__()
-        resolution, channels = int(config["resolution"]), int(config["channels"])
-        self.generator = Generator(config["latent"], config["g_width"], channels, resolution)
-        self.discriminator = Discriminator(config["d_width"], channels, resolution)
-        self.apply(init_weights)
-        # The generator's moving average, which makes the pictures (absent in 1.0 checkpoints).
-        self.generator_ema = moving_average(self.generator, config)
+    generator_class = Generator
+    discriminator_class = Discriminator

@@ -31,17 +31,10 @@ class GANTrainer(GanTrainerBase):
         loss_d.backward()
         self.opt_d.step()
 
-        # Generator: non-saturating (maximise log D(G(z))) or hinge. The discriminator's weights
-        # are frozen for this pass so their (unused) gradients are never computed.
-        self.opt_g.zero_grad(set_to_none=True)
-        self.d.requires_grad_(False)
-        try:
-            d_gen = self.d(self.augment(fake))
-            loss_g = -d_gen.mean() if hinge else F.softplus(-d_gen).mean()
-            loss_g.backward()
-        finally:
-            self.d.requires_grad_(True)
-        self.opt_g.step()
+        # Generator: non-saturating (maximise log D(G(z))) or hinge.
+        loss_g = self.generator_update(
+            fake, lambda d_gen: -d_gen.mean() if hinge else F.softplus(-d_gen).mean()
+        )
         self.after_step(d_real, step)
 
         # One device sync for every metric of the step.

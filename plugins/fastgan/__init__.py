@@ -11,18 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from plugins.imagekit.gan_generator import GAN_LABELS, GAN_OPTIMISER_PARAMS, GanGenerator
-from plugins.imagekit.params import DATA_PARAMS, GAN_AUGMENT_PARAMS
-from studio.api import (
-    Generator,
-    ModelHandle,
-    Param,
-    RunContext,
-    Schema,
-    TrainData,
-    Trainer,
-    hookimpl,
-)
+from plugins.imagekit.gan_generator import GanGenerator, gan_train_params
+from studio.api import Generator, Param, hookimpl
 
 STUDIO_API_VERSION = 1
 
@@ -37,62 +27,42 @@ class FastGAN(GanGenerator):
         "A GAN for small folders (a logo set, icons, textures): skip-layer excitation and a "
         "self-supervised discriminator, at 64, 128 or 256 pixels."
     )
-    train_params = (
-        Schema(
-            [
-                Param(
-                    "resolution",
-                    "int",
-                    64,
-                    "image side in pixels: 64, 128 or 256",
-                    choices=RESOLUTIONS,
-                ),
-                Param("latent", "int", 128, "noise dimensions", minimum=1, maximum=4096),
-                Param(
-                    "g_width",
-                    "int",
-                    16,
-                    "generator width (channels at 64 px; 8x at 4 px)",
-                    minimum=4,
-                    maximum=1024,
-                ),
-                Param(
-                    "d_width",
-                    "int",
-                    16,
-                    "discriminator width (channels at 64 px; 8x at 8 px)",
-                    minimum=4,
-                    maximum=1024,
-                ),
-                Param(
-                    "recon_loss",
-                    "choice",
-                    "mse",
-                    "the discriminator's reconstruction loss",
-                    choices=("mse", "l1"),
-                    advanced=True,
-                ),
-            ]
-        )
-        + GAN_OPTIMISER_PARAMS
-        + GAN_AUGMENT_PARAMS
-        + DATA_PARAMS
-    ).with_labels({**GAN_LABELS, "recon_loss": "Reconstruction loss"})
+    train_params = gan_train_params(
+        RESOLUTIONS,
+        [
+            Param("latent", "int", 128, "noise dimensions", minimum=1, maximum=4096),
+            Param(
+                "g_width",
+                "int",
+                16,
+                "generator width (channels at 64 px; 8x at 4 px)",
+                minimum=4,
+                maximum=1024,
+            ),
+            Param(
+                "d_width",
+                "int",
+                16,
+                "discriminator width (channels at 64 px; 8x at 8 px)",
+                minimum=4,
+                maximum=1024,
+            ),
+            Param(
+                "recon_loss",
+                "choice",
+                "mse",
+                "the discriminator's reconstruction loss",
+                choices=("mse", "l1"),
+                advanced=True,
+            ),
+        ],
+        {"recon_loss": "Reconstruction loss"},
+    )
     # FastGAN trains with small batches; on a CPU they also keep each step short. The widths
     # are a quarter of the paper's (ngf 64 at 64 px there): a designer's CPU, not a GPU.
     loop_defaults: ClassVar[dict[str, Any]] = {**GanGenerator.loop_defaults, "batch_size": 16}
-
-    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
-        from .model import FastGAN as Networks
-
-        return ModelHandle(Networks(config), dict(config))
-
-    def create_trainer(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Trainer:
-        from .trainer import FastGANTrainer
-
-        return FastGANTrainer(model, data, params, context)
+    networks = "plugins.fastgan.model:FastGAN"
+    trainer = "plugins.fastgan.trainer:FastGANTrainer"
 
 
 @hookimpl

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from plugins.imagekit.gan import init_weights, moving_average
+from plugins.imagekit.gan import GanNetworks
 
 RESOLUTIONS = (64, 128, 256)
 DECODED = 64  # the side of the discriminator's reconstruction
@@ -120,13 +120,8 @@ class Discriminator(nn.Module):
         return (logits, self.decoder(features)) if decode else logits
 
 
-class FastGAN(nn.Module):
-    """Both networks and the generator's moving average, kept together in every checkpoint."""
+class FastGAN(GanNetworks):
+    """FastGAN's pair of networks, with the generator's moving average."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__()
-        resolution, channels = int(config["resolution"]), int(config["channels"])
-        self.generator = Generator(config["latent"], config["g_width"], channels, resolution)
-        self.discriminator = Discriminator(config["d_width"], channels, resolution)
-        self.apply(init_weights)
-        self.generator_ema = moving_average(self.generator, config)
+    generator_class = Generator
+    discriminator_class = Discriminator

@@ -36,15 +36,8 @@ class FastGANTrainer(GanTrainerBase):
         (hinge_d + recon).backward()
         self.opt_d.step()
 
-        # The discriminator's weights are frozen for the generator's pass (no unused gradients).
-        self.opt_g.zero_grad(set_to_none=True)
-        self.d.requires_grad_(False)
-        try:
-            loss_g = -self.d(self.augment(fake)).mean()
-            loss_g.backward()
-        finally:
-            self.d.requires_grad_(True)
-        self.opt_g.step()
+        # The generator's update is the hinge loss alone.
+        loss_g = self.generator_update(fake, lambda logits: -logits.mean())
         self.after_step(d_real, step)
 
         values = torch.stack(

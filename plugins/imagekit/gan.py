@@ -39,6 +39,28 @@ def init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+class GanNetworks(nn.Module):
+    """Both networks in one module, so a checkpoint (and a fine-tune) keeps the discriminator,
+    with the generator's moving average that makes the pictures (absent in dcgan 1.0 models).
+
+    A subclass names its ``Generator(latent, g_width, channels, resolution)`` and its
+    ``Discriminator(d_width, channels, resolution)``.
+    """
+
+    generator_class: type[nn.Module]
+    discriminator_class: type[nn.Module]
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        resolution, channels = int(config["resolution"]), int(config["channels"])
+        self.generator = self.generator_class(
+            config["latent"], config["g_width"], channels, resolution
+        )
+        self.discriminator = self.discriminator_class(config["d_width"], channels, resolution)
+        self.apply(init_weights)
+        self.generator_ema = moving_average(self.generator, config)
+
+
 def latent(model: ModelHandle, seed: int) -> torch.Tensor:
     return seeded_normal(seed, (model.config["latent"],))
 
@@ -63,6 +85,13 @@ def render_batch(generator: nn.Module, noise: torch.Tensor, batch: int = 64) -> 
     finally:
         generator.train(was_training)
     return (torch.cat(parts).float() + 1) / 2
+
+
+def sample_batch(model: ModelHandle, seed: int, count: int, device: torch.device) -> torch.Tensor:
+    """``count`` images from seeded noise by the picture-making generator (for KID)."""
+    return render_batch(
+        picture_maker(model.module), seeded_normal(seed, (count, model.config["latent"]))
+    )
 
 
 def generate(

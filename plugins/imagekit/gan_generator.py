@@ -1,33 +1,30 @@
-"""The half of a GAN generator that ``dcgan`` and ``fastgan`` share: data, generation, evaluation.
+"""The half of a GAN generator that ``dcgan`` and ``fastgan`` share: parameters, model config,
+data; generation and KID by ``imagekit.gan``.
 
-No torch at import: the torch side is imported inside the methods.
+No torch at import: the torch side is imported when a job needs it (``ImageGenerator``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
+from plugins.imagekit.image_generator import ImageGenerator
 from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
-    EVALUATE_PARAMS,
-    IMAGE_LOOP_DEFAULTS,
+    DATA_PARAMS,
+    GAN_AUGMENT_PARAMS,
+    IMAGE_LABELS,
     augmentation_choice,
     channels,
-    check_policy,
-    load_pictures,
+    channels_last_param,
+    learning_rate_param,
 )
 from studio.api import (
     DataReport,
-    Evaluation,
-    GenerateRequest,
-    Generator,
-    ImageSample,
     ModelHandle,
     Param,
-    RunContext,
     Schema,
     TrainData,
 )
@@ -59,17 +56,11 @@ GAN_GENERATE_PARAMS = (
 
 # What the window shows for the parameters both GANs share, and for their own common ones.
 GAN_LABELS = {
-    "resolution": "Resolution (px)",
-    "latent": "Latent dimensions",
+    **IMAGE_LABELS,
     "g_width": "Generator width",
     "d_width": "Discriminator width",
-    "lr": "Learning rate",
     "beta1": "Adam beta1",
     "beta2": "Adam beta2",
-    "preview_count": "Preview images",
-    "channels_last": "Channels-last layout",
-    "augment": "Augmentation",
-    "augment_policy": "Augmentations",
     "augment_target": "Augmentation target (r_t)",
     "augment_ramp": "Augmentation speed (images)",
     "ema": "Generator average (EMA)",
@@ -79,31 +70,39 @@ GAN_LABELS = {
 # Adam as DCGAN and FastGAN train (2e-4, betas 0.5 / 0.999), previews, memory layout.
 GAN_OPTIMISER_PARAMS = Schema(
     [
-        Param("lr", "float", 2e-4, "Adam learning rate", minimum=1e-7, maximum=1.0, log_scale=True),
+        learning_rate_param(2e-4),
         Param("beta1", "float", 0.5, "Adam beta1", minimum=0.0, maximum=0.999, advanced=True),
         Param("beta2", "float", 0.999, "Adam beta2", minimum=0.0, maximum=0.9999, advanced=True),
         Param("preview_count", "int", 16, "images in the preview grid", minimum=1, maximum=256),
-        Param(
-            "channels_last",
-            "bool",
-            True,
-            "channels-last memory layout (faster convolutions on most devices)",
-            advanced=True,
-        ),
+        channels_last_param(),
     ]
 )
 
 
-class GanGenerator(Generator):
-    modality = "image"
+def gan_train_params(
+    resolutions: tuple[int, ...], own: list[Param], labels: dict[str, str]
+) -> Schema:
+    """A GAN's training parameters: its resolutions (64 px by default) and its networks' own
+    settings, then what every GAN here shares (Adam, augmentation and the generator's average,
+    the data), each with its label."""
+    sizes = f"{', '.join(map(str, resolutions[:-1]))} or {resolutions[-1]}"
+    resolution = Param(
+        "resolution", "int", 64, f"image side in pixels: {sizes}", choices=resolutions
+    )
+    return (
+        Schema([resolution, *own]) + GAN_OPTIMISER_PARAMS + GAN_AUGMENT_PARAMS + DATA_PARAMS
+    ).with_labels({**GAN_LABELS, **labels})
+
+
+class GanGenerator(ImageGenerator):
     # sample: new images, one seed each; interpolate: a walk from seed to to_seed.
     modes = ("sample", "interpolate")
     generate_params = GAN_GENERATE_PARAMS
-    evaluate_params = EVALUATE_PARAMS
-    loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
+    # Generation and KID are the same for every GAN; a subclass names its networks and trainer.
+    generation = "plugins.imagekit.gan:generate"
+    kid_batch = "plugins.imagekit.gan:sample_batch"
 
     def _config(self, params: dict[str, Any]) -> dict[str, Any]:
-        """What rebuilds the networks, kept in every checkpoint; fine-tuning keeps it."""
         return {
             "resolution": params["resolution"],
             "channels": channels(params["colour"]),
@@ -118,32 +117,6 @@ class GanGenerator(Generator):
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
-        config = model.config if model else self._config(params)
-        check_policy(params["augment_policy"])
-        images = load_pictures(source, params, config, model is not None, report)
+        images = self._pictures(source, params, model, report)
         report.note(augmentation_choice(params["augment"], len(images))[1])
         return TrainData(train=images, report=report)
-
-    def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
-        return self.load_model(self._config(params), {})
-
-    def generate(
-        self, model: ModelHandle, request: GenerateRequest, context: RunContext
-    ) -> Iterator[ImageSample]:
-        from plugins.imagekit.gan import generate
-
-        yield from generate(model, request, context)
-
-    def evaluate(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Evaluation:
-        from plugins.imagekit.evaluation import evaluate_images
-        from plugins.imagekit.gan import picture_maker, render_batch
-        from plugins.imagekit.tensors import seeded_normal
-
-        maker = picture_maker(model.module)
-
-        def sample(count: int, seed: int) -> Any:
-            return render_batch(maker, seeded_normal(seed, (count, model.config["latent"])))
-
-        return evaluate_images(sample, data.train, params, context.device)

@@ -2,12 +2,13 @@
 the generator's moving average, fixed-noise previews, the memorisation view and KID.
 
 A subclass writes :meth:`step` with :meth:`augment` around every image the discriminator sees,
-calls :meth:`after_step` with the discriminator's logits on real images, and adds
-:meth:`augment_metrics` to what it returns.
+updates the generator with :meth:`generator_update`, calls :meth:`after_step` with the
+discriminator's logits on real images, and adds :meth:`augment_metrics` to what it returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -77,6 +78,22 @@ class GanTrainerBase(Trainer):
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         return augment(images, self.ada.p, self.policy) if self.ada else images
+
+    def generator_update(
+        self, fake: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tensor]
+    ) -> torch.Tensor:
+        """The generator's Adam step on ``loss`` of the discriminator's logits on ``fake``
+        (augmented); returns that loss. The discriminator's weights are frozen for this pass so
+        their (unused) gradients are never computed."""
+        self.opt_g.zero_grad(set_to_none=True)
+        self.d.requires_grad_(False)
+        try:
+            loss_g = loss(self.d(self.augment(fake)))
+            loss_g.backward()
+        finally:
+            self.d.requires_grad_(True)
+        self.opt_g.step()
+        return loss_g
 
     def after_step(self, real_logits: torch.Tensor, step: int) -> None:
         if self.ada is not None:

@@ -45,6 +45,40 @@ DATA_PARAMS = Schema(
     }
 )
 
+# What the window shows for the parameters every image generator has (each adds its own).
+IMAGE_LABELS = {
+    "resolution": "Resolution (px)",
+    "latent": "Latent dimensions",
+    "lr": "Learning rate",
+    "preview_count": "Preview images",
+    "channels_last": "Channels-last layout",
+    "augment": "Augmentation",
+    "augment_policy": "Augmentations",
+}
+
+
+def learning_rate_param(default: float) -> Param:
+    """The ``lr`` parameter (Adam's learning rate), with a generator's own default."""
+    return Param(
+        "lr", "float", default, "Adam learning rate", minimum=1e-7, maximum=1.0, log_scale=True
+    )
+
+
+def channels_last_param(
+    help_prefix: str = "", only_when: tuple[str, tuple[Any, ...]] | None = None
+) -> Param:
+    """The ``channels_last`` parameter; ``only_when`` for a generator where only some
+    architectures convolve (``help_prefix`` names them)."""
+    return Param(
+        "channels_last",
+        "bool",
+        True,
+        f"{help_prefix}channels-last memory layout (faster convolutions on most devices)",
+        advanced=True,
+        only_when=only_when,
+    )
+
+
 # Training-loop defaults for image generators: bigger batches, rarer checkpoints than text.
 IMAGE_LOOP_DEFAULTS = {
     "steps": 5000,

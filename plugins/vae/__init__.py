@@ -8,35 +8,30 @@ imported inside methods only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
+from plugins.imagekit.image_generator import ImageGenerator
 from plugins.imagekit.params import (
     ANIMATION_PARAMS,
     DATA_KEYS,
     DATA_PARAMS,
-    EVALUATE_PARAMS,
-    IMAGE_LOOP_DEFAULTS,
+    IMAGE_LABELS,
     channels,
-    check_policy,
-    load_pictures,
+    channels_last_param,
+    learning_rate_param,
     policy_param,
     split,
 )
 from studio.api import (
     DataReport,
-    Evaluation,
-    GenerateRequest,
     Generator,
-    ImageSample,
     ModelHandle,
     Param,
     Rule,
-    RunContext,
     Schema,
     TrainData,
-    Trainer,
     hookimpl,
 )
 
@@ -53,10 +48,9 @@ def _conv_resolution_fits(params: Mapping[str, Any]) -> str | None:
 CONV = ("architecture", ("conv",))
 
 
-class VAE(Generator):
+class VAE(ImageGenerator):
     id = "vae"
     name = "VAE"
-    modality = "image"
     version = "1.0"
     description = (
         "A variational autoencoder: learns a smooth space of pictures like yours, for new "
@@ -66,7 +60,6 @@ class VAE(Generator):
     # sample: new images; reconstruct, variations: of the input images;
     # interpolate: between two input images (or two seeds).
     modes = ("sample", "reconstruct", "variations", "interpolate")
-    evaluate_params = EVALUATE_PARAMS
     generate_params = (
         Schema(
             [
@@ -158,15 +151,7 @@ class VAE(Generator):
                     minimum=0.0,
                     maximum=100.0,
                 ),
-                Param(
-                    "lr",
-                    "float",
-                    2e-3,
-                    "Adam learning rate",
-                    minimum=1e-7,
-                    maximum=1.0,
-                    log_scale=True,
-                ),
+                learning_rate_param(2e-3),
                 Param(
                     "validation",
                     "float",
@@ -194,14 +179,7 @@ class VAE(Generator):
                     maximum=1.0,
                     advanced=True,
                 ),
-                Param(
-                    "channels_last",
-                    "bool",
-                    True,
-                    "conv: channels-last memory layout (faster convolutions on most devices)",
-                    advanced=True,
-                    only_when=CONV,
-                ),
+                channels_last_param("conv: ", only_when=CONV),
             ],
             [
                 Rule(
@@ -214,31 +192,26 @@ class VAE(Generator):
         + DATA_PARAMS
     ).with_labels(
         {
+            **IMAGE_LABELS,
             "architecture": "Architecture",
-            "resolution": "Resolution (px)",
-            "latent": "Latent dimensions",
             "width": "Conv width",
             "dense": "Dense units",
             "activation": "Activation",
             "hidden": "Hidden units",
             "beta": "KL weight (beta)",
-            "lr": "Learning rate",
             "validation": "Held-out share",
-            "preview_count": "Preview images",
-            "channels_last": "Channels-last layout",
-            "augment": "Augmentation",
-            "augment_policy": "Augmentations",
             "augment_p": "Augmentation probability",
         }
     )
-    loop_defaults: ClassVar[dict[str, Any]] = IMAGE_LOOP_DEFAULTS
+    networks = "plugins.vae.model:build"
+    trainer = "plugins.vae.trainer:VAETrainer"
+    generation = "plugins.vae.sampling:generate"
+    kid_batch = "plugins.vae.sampling:decode_batch"
 
     def load_data(
         self, source: Path, params: dict[str, Any], model: ModelHandle | None, report: DataReport
     ) -> TrainData:
-        config = model.config if model else self._config(params)
-        check_policy(params["augment_policy"])
-        images = load_pictures(source, params, config, model is not None, report)
+        images = self._pictures(source, params, model, report)
         train, validation = split(images, params["validation"], params["seed"])
         if validation is not None:
             report.note(f"{len(validation)} pictures held out for validation")
@@ -248,40 +221,6 @@ class VAE(Generator):
         keys = ("architecture", "resolution", "latent", "width", "dense", "activation", "hidden")
         keys += DATA_KEYS
         return {**{key: params[key] for key in keys}, "channels": channels(params["colour"])}
-
-    def create_model(self, params: dict[str, Any], data: TrainData | None) -> ModelHandle:
-        return self.load_model(self._config(params), {})
-
-    def load_model(self, config: dict[str, Any], assets: dict[str, bytes]) -> ModelHandle:
-        from .model import build
-
-        return ModelHandle(build(config), dict(config))
-
-    def create_trainer(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Trainer:
-        from .trainer import VAETrainer
-
-        return VAETrainer(model, data, params, context)
-
-    def generate(
-        self, model: ModelHandle, request: GenerateRequest, context: RunContext
-    ) -> Iterator[ImageSample]:
-        from .sampling import generate
-
-        yield from generate(model, request, context)
-
-    def evaluate(
-        self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
-    ) -> Evaluation:
-        from plugins.imagekit.evaluation import evaluate_images
-
-        from .sampling import decode_batch
-
-        def sample(count: int, seed: int) -> Any:
-            return decode_batch(model, seed, count, context.device)
-
-        return evaluate_images(sample, data.train, params, context.device)
 
 
 @hookimpl

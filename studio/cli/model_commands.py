@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from studio.engine import (
     Event,
@@ -19,6 +20,8 @@ from studio.engine import (
 
 from .exit_codes import EXIT_OK
 from .progress import EventPrinter
+
+JobT = TypeVar("JobT")
 
 
 def add_subcommands(sub: Any, models_sub: Any) -> None:
@@ -70,12 +73,16 @@ def found(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def evaluate_job(args: argparse.Namespace) -> VoiceReportJob:
+def _with_library(job: Callable[..., JobT], **options: Any) -> JobT:
+    """``job`` made with the plugins and library home of a session opened for it."""
     session = open_session()
-    return VoiceReportJob(
-        session.host,
-        session.home,
-        args.model,
+    return job(host=session.host, home=session.home, **options)
+
+
+def evaluate_job(args: argparse.Namespace) -> VoiceReportJob:
+    return _with_library(
+        VoiceReportJob,
+        model=args.model,
         data=args.data,
         against=args.against,
         training=args.training,
@@ -123,12 +130,6 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
 
 
 def export_job(args: argparse.Namespace) -> ExportJob:
-    session = open_session()
-    return ExportJob(
-        args.model,
-        args.out,
-        args.format,
-        gguf_type=args.type,
-        host=session.host,
-        home=session.home,
+    return _with_library(
+        ExportJob, source=args.model, out=args.out, fmt=args.format, gguf_type=args.type
     )

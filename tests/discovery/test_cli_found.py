@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from support.entrypoints import studio_command
-from support.tiny_llama import write_tiny_llama
+from support.tiny_lm import write_tiny_llama
 
 from .stores import write_gguf
 

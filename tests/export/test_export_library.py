@@ -9,7 +9,7 @@ import types
 from pathlib import Path
 
 import pytest
-from support.tiny_llama import TEXT, byte_level_tokenizer
+from support.tiny_lm import HARBOUR_TEXT, chatml_tokenizer, llama_config, widen
 
 from studio.api import Generator, ModelHandle, hookimpl
 from studio.engine import ExportJob, Failed, Finished
@@ -51,18 +51,10 @@ def studio(tmp_path: Path) -> Harness:
     module.STUDIO_API_VERSION = 1
     sys.modules[module.__name__] = module
     harness = Harness(tmp_path, {"tinyllama": module})
-    tokenizer = byte_level_tokenizer()
+    tokenizer = chatml_tokenizer()
     saved = tmp_path / "tok"
     tokenizer.save_pretrained(saved)
-    config = transformers.LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-    ).to_dict()
+    config = llama_config(len(tokenizer), hidden=64, layers=1).to_dict()
     config = {
         k: v
         for k, v in config.items()
@@ -82,10 +74,7 @@ def studio(tmp_path: Path) -> Harness:
     torch.manual_seed(0)
     assets = {n: (saved / n).read_bytes() for n in ("tokenizer.json", "tokenizer_config.json")}
     handle = generator.load_model({k: v for k, v in config.items() if k != "model_type"}, assets)
-    with torch.no_grad():  # wider than the random init, so top-1 choices are not near-ties
-        for param in handle.module.parameters():
-            if param.dim() > 1:
-                param.mul_(4.0)
+    widen(handle.module)
     save_checkpoint(
         harness.home.models / "voice", generator=generator, model=handle, step=0, params={}
     )
@@ -109,7 +98,8 @@ def test_a_library_model_exports_merged_and_as_gguf(studio: Harness, tmp_path: P
     back = transformers.AutoModelForCausalLM.from_pretrained(
         gguf_out.parent, gguf_file="voice.gguf"
     )
-    ids = torch.tensor([transformers.AutoTokenizer.from_pretrained(merged)(TEXT[:200]).input_ids])
+    tokenizer = transformers.AutoTokenizer.from_pretrained(merged)
+    ids = torch.tensor([tokenizer(HARBOUR_TEXT[:200]).input_ids])
     with torch.no_grad():
         want, got = loaded(ids).logits[0], back(ids).logits[0]
     # The GGUF holds the library model's weights in F16: the same logits within rounding.

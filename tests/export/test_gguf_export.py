@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from support.tiny_llama import TEXT, write_tiny_llama
+from support.tiny_lm import HARBOUR_TEXT, write_tiny_llama
 
 from studio.engine.export import ExportCancelled, ExportRefused, export_gguf
 
@@ -35,7 +35,7 @@ def _round_trip(folder: Path, out: Path, gguf_type: str):
     original = transformers.AutoModelForCausalLM.from_pretrained(folder)
     loaded = transformers.AutoModelForCausalLM.from_pretrained(out.parent, gguf_file=out.name)
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    ids = torch.tensor([tokenizer(TEXT[:300]).input_ids])
+    ids = torch.tensor([tokenizer(HARBOUR_TEXT[:300]).input_ids])
     return result, _logits(original, ids), _logits(loaded, ids)
 
 

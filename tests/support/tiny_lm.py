@@ -1,14 +1,20 @@
-"""Tiny random pretrained-model shapes, written with the field's own tools, for the lm tests.
+"""Tiny random pretrained-model shapes, written with the field's own tools, for the lm and export
+tests.
 
 Each is what a user would have on disk: a Hugging Face folder saved by transformers
-(``save_pretrained``, safetensors) with a byte-level BPE tokenizer, or a ``.gguf`` file written
-with the ``gguf`` package. Nothing is downloaded; the weights are random (seeded).
+(``save_pretrained``, safetensors) with a byte-level BPE tokenizer trained on a few sentences, or
+a ``.gguf`` file written with the ``gguf`` package. Exporters and loaders meet the exact files a
+user's model folder holds. Seconds to build; nothing is downloaded; the weights are random
+(seeded).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+# The lm tests' text: several scripts and an emoji, so byte-level tokens are exercised.
 TEXT = (
     "The cat sat on the mat. Le chat est sur le tapis. Die Katze sitzt auf der Matte. "
     "猫がマットの上に座った。 Кошка сидит на коврике. 🙂 emoji and ünïcödé.\n"
@@ -19,9 +25,22 @@ CHAT = (
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
 
+# The export tests' text, and the ChatML template and special tokens of their Llama.
+HARBOUR_TEXT = (
+    "The harbour was quiet when the boats came home. She counted the lights on the water, "
+    "one by one, and wrote their names in the book. Überall war Nebel; the gulls cried. "
+) * 8
+CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
-def tokenizer(vocab_size: int = 320):
-    """A byte-level BPE tokenizer learnt on a little multilingual text, as transformers' type."""
+
+def byte_level_bpe(texts: list[str], specials: list[str], vocab_size: int = 320, **tokens: Any):
+    """A GPT-2-style byte-level BPE learnt from ``texts``, as transformers' tokenizer type;
+    ``tokens`` names its special tokens (``eos_token=``...) and may give a ``chat_template``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -30,29 +49,76 @@ def tokenizer(vocab_size: int = 320):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=[EOS],
+        special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator([TEXT] * 20, trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, bos_token=EOS)
+    tok.train_from_iterator(texts, trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, **tokens)
+
+
+def tokenizer(vocab_size: int = 320):
+    """The lm tests' tokenizer: learnt on ``TEXT``, one special token for both ends."""
+    return byte_level_bpe([TEXT] * 20, [EOS], vocab_size, eos_token=EOS, bos_token=EOS)
+
+
+def chatml_tokenizer(vocab_size: int = 320):
+    """The export tests' tokenizer: learnt on ``HARBOUR_TEXT``, with ChatML's tokens."""
+    return byte_level_bpe(
+        [HARBOUR_TEXT],
+        SPECIALS,
+        vocab_size,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+        chat_template=CHATML,
+    )
+
+
+def llama_config(vocab_size: int, *, hidden: int = 32, layers: int = 2, **extra: Any):
+    """A tiny ``LlamaConfig``: 4 attention heads over 2 key/value heads, 256 positions, an MLP
+    twice the width; ``extra`` for the rest (token ids, tied embeddings, init range)."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        **extra,
+    )
+
+
+def widen(module) -> None:
+    """A random init gives near-uniform logits; widen them so that top-1 agreement means
+    something (and top-1 choices are not near-ties)."""
+    import torch
+
+    with torch.no_grad():
+        for param in module.parameters():
+            if param.dim() > 1:
+                param.mul_(4.0)
+
+
+def _saved(model, tok, folder: Path) -> Path:
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
 
 
 def llama_folder(folder: Path, *, chat: bool = True, seed: int = 0) -> Path:
+    """The lm tests' Llama folder (``TEXT``'s tokenizer, with ``CHAT`` when ``chat``)."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     tok = tokenizer()
     if chat:
         tok.chat_template = CHAT
-    config = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
+    config = llama_config(
+        len(tok),
         eos_token_id=tok.eos_token_id,
         bos_token_id=tok.bos_token_id,
         tie_word_embeddings=False,
@@ -61,9 +127,34 @@ def llama_folder(folder: Path, *, chat: bool = True, seed: int = 0) -> Path:
         initializer_range=0.2,
     )
     torch.manual_seed(seed)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    return _saved(LlamaForCausalLM(config), tok, folder)
+
+
+def write_tiny_llama(
+    folder: Path, *, seed: int = 0, tie: bool = False, vocab_pad: int = 8, layers: int = 2
+) -> Path:
+    """The export tests' Llama: a random ``LlamaForCausalLM`` with the ChatML tokenizer, saved to
+    ``folder``; returns ``folder``.
+
+    The model has ``vocab_pad`` more embeddings than the tokenizer has tokens, as real models
+    often do (rounded vocabularies), so exporters must pad the token list.
+    """
+    import torch
+    from transformers import LlamaForCausalLM
+
+    tok = chatml_tokenizer()
+    config = llama_config(
+        len(tok) + vocab_pad,
+        hidden=64,
+        layers=layers,
+        tie_word_embeddings=tie,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    widen(model)
+    return _saved(model, tok, folder)
 
 
 def gpt2_folder(folder: Path, seed: int = 0) -> Path:
@@ -81,9 +172,7 @@ def gpt2_folder(folder: Path, seed: int = 0) -> Path:
         bos_token_id=tok.bos_token_id,
     )
     torch.manual_seed(seed)
-    GPT2LMHeadModel(config).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    return _saved(GPT2LMHeadModel(config), tok, folder)
 
 
 def _permute(weight, heads: int):
@@ -102,28 +191,20 @@ def gguf_file(path: Path, seed: int = 0) -> tuple[Path, dict]:
     import gguf
     import numpy as np
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     tok = tokenizer()
-    heads, kv_heads, layers = 4, 2, 2
-    config = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=kv_heads,
-        max_position_embeddings=256,
-        tie_word_embeddings=False,
-    )
+    config = llama_config(len(tok), tie_word_embeddings=False)
+    heads, kv_heads = config.num_attention_heads, config.num_key_value_heads
+    layers = config.num_hidden_layers
     torch.manual_seed(seed)
     state = {k: v.numpy() for k, v in LlamaForCausalLM(config).state_dict().items()}
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_name("tiny-llama-gguf")
     writer.add_block_count(layers)
     writer.add_context_length(256)
-    writer.add_embedding_length(32)
-    writer.add_feed_forward_length(64)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_feed_forward_length(config.intermediate_size)
     writer.add_head_count(heads)
     writer.add_head_count_kv(kv_heads)
     writer.add_rope_freq_base(10000.0)
@@ -131,12 +212,8 @@ def gguf_file(path: Path, seed: int = 0) -> tuple[Path, dict]:
     writer.add_vocab_size(len(tok))
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
     vocab = tok.convert_ids_to_tokens(list(range(len(tok))))
-    spec = tok.backend_tokenizer.model
-    import json
-
     merges = json.loads(tok.backend_tokenizer.to_str())["model"]["merges"]
     merges = [m if isinstance(m, str) else " ".join(m) for m in merges]
-    del spec
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("gpt2")
     writer.add_token_list(vocab)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.tiny_llama import write_tiny_llama
+from support.tiny_lm import write_tiny_llama
 from ui_support import wait_job
 
 from studio.engine import Failed, Finished

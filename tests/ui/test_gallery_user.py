@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ui_support import wait_job
+from ui_support import reopen_window, wait_job
 
 from studio.engine.events import Finished
 
 
 def test_new_images_scroll_into_view_and_survive_a_restart(qtbot, window, home) -> None:
-    from studio.engine.settings import Settings
-    from studio.ui.app import build_window
-
     window.session.set_generator("tinypix")
     view = window.create_view.image
     view.resize(600, 400)
@@ -27,8 +24,7 @@ def test_new_images_scroll_into_view_and_survive_a_restart(qtbot, window, home) 
     assert gallery.viewport().rect().intersects(gallery.visualItemRect(last))
     assert [gallery.item(i).text() for i in range(3)] == ["seed 10", "seed 11", "seed 12"]
 
-    again = build_window(home, Settings.load(home.settings_file))
-    qtbot.addWidget(again)
+    again = reopen_window(qtbot, home)
     try:
         again.session.set_generator("tinypix")
         restored = again.create_view.image.gallery
@@ -36,8 +32,6 @@ def test_new_images_scroll_into_view_and_survive_a_restart(qtbot, window, home) 
         assert [e.seed for e in restored.entries()] == list(range(10, 22))
         assert all(e.path is not None and e.path.is_file() for e in restored.entries())
         # A restored image re-runs exactly, as before the restart.
-        again.ended = {}
-        again.session.job_ended.connect(again.ended.__setitem__)
         first = restored.entries()[2]
         job = again.create_view.image.rerun(first)
         assert isinstance(wait_job(qtbot, again, job), Finished)

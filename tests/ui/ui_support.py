@@ -41,12 +41,33 @@ def answer_next_question(button) -> list[str]:
     return seen
 
 
-def train_slowly(qtbot, window, corpus, steps: int, until: int):
-    """Start a slow tinychar run in the window (no scheduled checkpoint); wait ``until`` steps."""
+def ready_to_train(window, corpus, params: dict):
+    """The train view with tinychar picked, ``corpus`` as its data and ``params`` set."""
     window.session.set_generator("tinychar")
     view = window.train_view
     view.dataset.path.setText(str(corpus))
-    view.form.set_values({"steps": steps, "step_delay_ms": 20, "checkpoint_every": 1000})
+    view.form.set_values(params)
+    return view
+
+
+def train_slowly(qtbot, window, corpus, steps: int, until: int):
+    """Start a slow tinychar run in the window (no scheduled checkpoint); wait ``until`` steps."""
+    params = {"steps": steps, "step_delay_ms": 20, "checkpoint_every": 1000}
+    view = ready_to_train(window, corpus, params)
     view.train()
     qtbot.waitUntil(lambda: view.progress.value() >= until, timeout=30_000)
     return view
+
+
+def reopen_window(qtbot, home):
+    """A second window on ``home``, as the app opens it after the first closed; like the
+    ``window`` fixture it records every job's terminal event in ``.ended``. Shut its session
+    down at the end of the test."""
+    from studio.engine.settings import Settings
+    from studio.ui.app import build_window
+
+    again = build_window(home, Settings.load(home.settings_file))
+    qtbot.addWidget(again)
+    again.ended = {}
+    again.session.job_ended.connect(again.ended.__setitem__)
+    return again

@@ -1,16 +1,14 @@
 """The training loop. The engine owns it; a generator's Trainer owns one optimisation step.
 
 Seeding, device placement, shuffling and batching, cancellation between steps, the metric log,
-evaluation and previews on their cadence, checkpoints on theirs and on cancel, and exact resume
-all live here, once, for every generator.
+evaluation and previews on their cadence, checkpoints on theirs and on cancel (kept and saved by
+``checkpointing``), and exact resume all live here, once, for every generator.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,6 @@ from studio.api import DataError, DataReport, Generator, ModelHandle, RunContext
 from studio.engine.device import host_memory
 from studio.engine.device.devices import describe_device, free_memory, resolve_device
 from studio.engine.events import (
-    CheckpointSaved,
     Event,
     Finished,
     Log,
@@ -50,10 +47,11 @@ from studio.engine.store.runs import (
 )
 from studio.engine.train import distributed, tensorboard
 from studio.engine.train.batching import EpochSampler, default_collate, gather, to_device
+from studio.engine.train.checkpointing import Checkpointer
 from studio.engine.train.fingerprint import data_fingerprint
 from studio.engine.train.loop_params import training_schema
 from studio.engine.train.modes import evaluating
-from studio.engine.train.seeding import capture_rng, preserved_rng, restore_rng, seed_everything
+from studio.engine.train.seeding import preserved_rng, restore_rng, seed_everything
 
 
 class TrainJob(Job):
@@ -270,50 +268,26 @@ class TrainJob(Job):
         self.step = step
         lineage = lineage_of(start) if (start and not resuming) else run.info.get("parent")
 
-        def save(reason: str) -> CheckpointSaved:
-            rng = capture_rng()
-            if ranks is not None:  # every rank takes part; rank 0 alone writes
-                ranks.barrier()
-                yield Log(ranks.check_identical(model.module, step))
-                every = ranks.gather_json(distributed.rng_to_json(rng))
-                if not self.main:
-                    ranks.barrier()
-                    return
-            metrics.sync()
-            saved = ckpt.save_checkpoint(
-                run.checkpoints_dir / f"step-{step:07d}",
-                generator=generator,
-                model=model,
-                step=step,
-                params=params,
-                dataset_fingerprint=fingerprint,
-                parent=lineage,
-                trainer_state={
-                    "trainer": trainer.state_dict(),
-                    "rng": rng,
-                    "data": sampler.position(),
-                    **({"rng_ranks": json.dumps(every)} if ranks is not None else {}),
-                },
-                origin={"run": run.name, "run_id": run.info.get("id")},
-            )
-            ckpt.prune(run.checkpoints_dir, params["keep_checkpoints"])
-            run.save(step=step, last_checkpoint=str(saved.path))
-            if ranks is not None:
-                ranks.barrier()
-            yield CheckpointSaved(saved.path, step, reason)
-
         collate = data.collate or default_collate
         total = params["steps"]
         clock = ProgressClock(total, start=step)
         metrics = MetricsLog(run.metrics_file) if self.main else _NoMetrics()
         stop = False  # every rank agreed to stop (a cancel on any of them)
         events = tensorboard.EventWriter(run.path, params["tensorboard"] and self.main)
-        last_saved = step if resuming else -1
-        # Checkpoints by time as well as steps: whichever comes first.
-        # Ranks of a distributed run save together, so only step counts (which they share, where
-        # their clocks do not) decide there.
-        minutes = params["checkpoint_minutes"] if not self.ranks else 0
-        saved_at = time.monotonic()
+        checkpoints = Checkpointer(
+            run=run,
+            generator=generator,
+            model=model,
+            trainer=trainer,
+            sampler=sampler,
+            params=params,
+            fingerprint=fingerprint,
+            lineage=lineage,
+            metrics=metrics,
+            ranks=ranks,
+            main=self.main,
+            last_saved=step if resuming else -1,
+        )
         in_step = False
         try:
             yield clock.progress(step)
@@ -344,24 +318,18 @@ class TrainJob(Job):
                     with self._plain_modules(trainer), evaluating(model.module):
                         samples = self._preview_samples(torch, trainer, step)
                     yield from self._previews(generator, samples, run, step)
-                if step == total:
-                    yield from save("final")
-                elif step % params["checkpoint_every"] == 0:
-                    yield from save("scheduled")
-                elif minutes and time.monotonic() - saved_at >= minutes * 60:
-                    yield from save("timed")
-                else:
-                    continue
-                last_saved, saved_at = step, time.monotonic()
+                reason = checkpoints.due(step, total)
+                if reason is not None:
+                    yield from checkpoints.save(step, reason)
         except JobCancelled:
-            if step > last_saved and not in_step:
-                yield from save("cancelled")
+            if checkpoints.unsaved(step) and not in_step:
+                yield from checkpoints.save(step, "cancelled")
             raise
         except Exception as failure:
             # A failure inside a step may leave weights half-updated: keep the last good checkpoint.
-            if step > last_saved and not in_step:
+            if checkpoints.unsaved(step) and not in_step:
                 try:
-                    yield from save("failure")
+                    yield from checkpoints.save(step, "failure")
                 except Exception as error:  # the original failure is the one to report
                     failure.add_note(f"the failure checkpoint could not be saved: {error}")
             raise
