@@ -18,7 +18,6 @@ from studio.engine.discovery import DEFAULT_SECONDS
 from studio.engine.discovery.job import FindModelsJob
 from studio.engine.evaluation import EvaluateJob
 from studio.engine.home import Home
-from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
@@ -76,9 +75,10 @@ class Session:
         checkpoint = resolve_checkpoint(self.home, reference)
         return self.host.generator(checkpoint.generator_id).modality
 
-    def import_job(self, path: Path | str, name: str | None = None) -> ImportJob:
-        """Import a model the user has (a folder or a file) into the library."""
-        return ImportJob(self.host, self.home, path, name=name, health=self.health)
+    def import_job(self, path: Path | str, name: str | None = None) -> Job:
+        """Import a model the user has (a folder or a file) into the library; a third-party
+        generator's ``import_model`` runs in a process of its own as its other jobs do."""
+        return self._made(policy.import_job, path=path, name=name)
 
     def find_models_job(self, seconds: float = DEFAULT_SECONDS) -> Job:
         """Find the models other apps keep on this machine and say what Studio can do with each
