@@ -149,6 +149,10 @@ class Session(QObject):
         the imports' own lane: it never waits for a training, nor a data check for it)."""
         return self.submit(self.engine.import_job(path, name=name))
 
+    def export(self, source: str, out: str, fmt: str, gguf_type: str = "f16") -> int:
+        """Export a model; its exporter's failures count against its plugin, as for any job."""
+        return self.submit(self.engine.export_job(source, out, fmt, gguf_type))
+
     def find_models(self, seconds: float | None = None) -> int:
         """Look for the models other apps keep on this machine (a side-lane job: no device)."""
         options = {} if seconds is None else {"seconds": seconds}

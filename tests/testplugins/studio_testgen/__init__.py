@@ -7,7 +7,7 @@ plugin should, so discovering this plugin stays cheap.
 
 ``tinychar`` also imports ``*.tinychar`` files (JSON; see :meth:`TinyChar.import_model`), so the
 tests can watch a third-party import: which process ran it, one that takes its time, one that
-crashes.
+crashes. ``STUDIO_TESTGEN_STARTUP_LOG`` names a file that each ``startup`` call adds a line to.
 """
 
 from __future__ import annotations
@@ -233,3 +233,11 @@ class TinyPix(Generator):
 @hookimpl
 def register_generators() -> list[Generator]:
     return [TinyChar(), TinyPix()]
+
+
+@hookimpl
+def startup(home: Path) -> None:
+    log = os.environ.get("STUDIO_TESTGEN_STARTUP_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()}\n")
