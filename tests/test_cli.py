@@ -222,6 +222,23 @@ def test_version(env) -> None:
     assert result.returncode == 0 and result.stdout.startswith("studio ")
 
 
+def test_evaluate_and_export_load_the_plugins_once(env, trained_run, corpus, tmp_path) -> None:
+    """One session per command: the test plugin's startup hook runs once, as for train."""
+    log = tmp_path / "startups.txt"
+    counted = {**env, "STUDIO_TESTGEN_STARTUP_LOG": str(log)}
+    result = studio(
+        counted, "evaluate", trained_run, "--data", str(corpus), "--prompts", "2", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert trained_run in json.loads(result.stdout)["models"]
+    assert len(log.read_text().split()) == 1
+    log.unlink()
+    # The test generator has no exporter: refused in one line, by the command's one session.
+    result = studio(counted, "export", trained_run, "--format", "merged", "--out", str(tmp_path))
+    assert result.returncode == 2 and "it has no exporter" in result.stderr, result.stderr
+    assert len(log.read_text().split()) == 1
+
+
 def test_runs_and_models_are_removed_renamed_and_exported(env, trained_run, tmp_path) -> None:
     import csv
 

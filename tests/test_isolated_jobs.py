@@ -6,6 +6,8 @@ so the tests share a few runs and keep the models tiny.
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import threading
 import time
@@ -15,6 +17,7 @@ import pytest
 
 from studio.engine.events import Cancelled, CheckpointSaved, Failed, Finished, Metric, SampleEvent
 from studio.engine.generation import GenerateJob
+from studio.engine.importing import ImportJob
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import load_plugins
 from studio.engine.process import codec
@@ -23,6 +26,7 @@ from studio.engine.process.policy import should_isolate
 from studio.engine.session import Session
 from studio.engine.settings import Settings
 from studio.engine.store import checkpoints as ckpt
+from studio.engine.store.library import list_models
 from studio.engine.store.runs import find_run
 from studio.engine.train.job import TrainJob
 
@@ -231,3 +235,47 @@ def test_an_isolated_data_check_reports_what_the_in_process_one_does(session, co
         assert isinstance(finished, Finished), finished
         reports.append(finished.result["report"])
     assert reports[0] == reports[1] and reports[0]["stats"]["examples"] > 0
+
+
+def _tinychar(folder: Path, **spec) -> Path:
+    """A file the test generator imports (its import_model: name, seconds, crash)."""
+    path = folder / f"{spec.get('name', 'model')}.tinychar"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return path
+
+
+def test_a_third_party_import_runs_in_a_process_of_its_own(session, home, tmp_path) -> None:
+    job = session.import_job(_tinychar(tmp_path, name="mine"))
+    assert isinstance(job, ImportJob) and not job.needs_device and job.health is session.health
+    assert job.isolate("tinychar") and not job.isolate("lm")  # built-ins stay in-process
+    events = list(job.run())
+    assert isinstance(events[-1], Finished), events[-1]
+    assert job.child is not None and job.child.process.returncode == 0
+    (model,) = list_models(home)
+    # The plugin's import_model ran in the child: it recorded that process's id, not ours.
+    assert model["name"] == "mine" and model["info"]["importer_pid"] == job.child.process.pid
+    assert job.child.process.pid != os.getpid()
+    assert f"imported by process {job.child.process.pid}" in [
+        getattr(e, "message", "") for e in events
+    ]
+    session.settings.set("isolate_all_jobs", True)
+    assert session.import_job(tmp_path / "any.gguf").isolate("lm")
+
+
+def test_a_crash_in_an_isolated_import_fails_only_its_job(session, home, tmp_path) -> None:
+    source = _tinychar(tmp_path, name="doomed", crash=3)
+    job = session.import_job(source)
+    events = list(job.run())
+    failed = events[-1]
+    assert isinstance(failed, Failed), failed
+    assert "exited with code 3" in failed.message and "plugin 'testgen'" in failed.message
+    assert session.health.failures["testgen"] == 1  # toward the plugin's three strikes
+    # The library is as it was: no entry, no stored model, not even the half-written folder.
+    assert list_models(home) == []
+    assert sorted(p.name for p in home.base_models.iterdir()) == []
+    # This process lives on, and the same file imports once it no longer crashes.
+    source.write_text(json.dumps({"name": "doomed"}), encoding="utf-8")
+    session.isolate = False
+    done = list(session.import_job(source).run())[-1]
+    assert isinstance(done, Finished) and done.result["name"] == "doomed", done
+    assert [m["name"] for m in list_models(home)] == ["doomed"]

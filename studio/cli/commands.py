@@ -200,7 +200,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     session = _session(args)
     if session.model_modality(args.model) == "text":
         # Text models: the voice report (fit, copying, style, samples beside the real text).
-        return run_job(model_commands.evaluate_job(args), model_commands.ReportPrinter(args.json))
+        job = model_commands.evaluate_job(args, session)
+        return run_job(job, model_commands.ReportPrinter(args.json))
     job = session.evaluate_job(
         args.model,
         data=args.data,
@@ -296,7 +297,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if getattr(args, "action", None) == "add":
         return run_job(_session(args).import_job(args.path, name=args.name))
     if getattr(args, "action", None) == "found":
-        return model_commands.found(args)
+        return model_commands.found(args, _session(args))
     from studio.engine import list_models
 
     handled = library_commands.run(args)
@@ -329,7 +330,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    return run_job(model_commands.export_job(args))
+    return run_job(model_commands.export_job(args, _session(args)))
 
 
 def cmd_plugin(args: argparse.Namespace) -> int:

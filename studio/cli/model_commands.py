@@ -5,23 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from studio.engine import (
-    Event,
-    ExportJob,
-    Finished,
-    VoiceReportJob,
-    find_models,
-    judge_models,
-    open_session,
-)
+from studio.engine import Event, Finished, Job, Session, find_models, judge_models
 
 from .exit_codes import EXIT_OK
 from .progress import EventPrinter
-
-JobT = TypeVar("JobT")
 
 
 def add_subcommands(sub: Any, models_sub: Any) -> None:
@@ -46,8 +35,7 @@ def add_subcommands(sub: Any, models_sub: Any) -> None:
     # it runs the voice report below (commands.cmd_evaluate).
 
 
-def found(args: argparse.Namespace) -> int:
-    session = open_session()
+def found(args: argparse.Namespace, session: Session) -> int:
     scan = find_models(seconds=args.seconds)
     judge_models(scan.models, session.host.generators.values())
     if args.json:
@@ -73,16 +61,10 @@ def found(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _with_library(job: Callable[..., JobT], **options: Any) -> JobT:
-    """``job`` made with the plugins and library home of a session opened for it."""
-    session = open_session()
-    return job(host=session.host, home=session.home, **options)
-
-
-def evaluate_job(args: argparse.Namespace) -> VoiceReportJob:
-    return _with_library(
-        VoiceReportJob,
-        model=args.model,
+def evaluate_job(args: argparse.Namespace, session: Session) -> Job:
+    """The voice report, made by the command's own session (its plugins, loaded once)."""
+    return session.voice_report_job(
+        args.model,
         data=args.data,
         against=args.against,
         training=args.training,
@@ -129,7 +111,5 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
         print(f"note: {note}")
 
 
-def export_job(args: argparse.Namespace) -> ExportJob:
-    return _with_library(
-        ExportJob, source=args.model, out=args.out, fmt=args.format, gguf_type=args.type
-    )
+def export_job(args: argparse.Namespace, session: Session) -> Job:
+    return session.export_job(args.model, args.out, args.format, args.type)

@@ -45,8 +45,10 @@ class Job:
     #: The generator whose plugin code the job runs, if any: its failures count against it.
     generator_id: str | None = None
     # Jobs that use the device wait for it, one at a time; the others (data checks, library
-    # scans, exports) run beside it at once.
+    # scans, imports) run beside it, one at a time in their ``lane``: a lane's jobs wait for each
+    # other, never for the device or for another lane's.
     needs_device = True
+    lane = "side"
 
     def __init__(self, health: PluginHealth | None = None) -> None:
         self.cancel_token = CancelToken()

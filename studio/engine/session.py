@@ -17,14 +17,15 @@ from studio.api import StudioError
 from studio.engine.discovery import DEFAULT_SECONDS
 from studio.engine.discovery.job import FindModelsJob
 from studio.engine.evaluation import EvaluateJob
+from studio.engine.export.job import ExportJob
 from studio.engine.home import Home
-from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost, call_startup, load_plugins
 from studio.engine.process import policy
 from studio.engine.settings import Settings
 from studio.engine.store.library import resolve_checkpoint
+from studio.engine.voice_report import VoiceReportJob
 
 
 @dataclass
@@ -76,9 +77,10 @@ class Session:
         checkpoint = resolve_checkpoint(self.home, reference)
         return self.host.generator(checkpoint.generator_id).modality
 
-    def import_job(self, path: Path | str, name: str | None = None) -> ImportJob:
-        """Import a model the user has (a folder or a file) into the library."""
-        return ImportJob(self.host, self.home, path, name=name, health=self.health)
+    def import_job(self, path: Path | str, name: str | None = None) -> Job:
+        """Import a model the user has (a folder or a file) into the library; a third-party
+        generator's ``import_model`` runs in a process of its own as its other jobs do."""
+        return self._made(policy.import_job, path=path, name=name)
 
     def find_models_job(self, seconds: float = DEFAULT_SECONDS) -> Job:
         """Find the models other apps keep on this machine and say what Studio can do with each
@@ -88,6 +90,18 @@ class Session:
     def evaluate_job(self, model: str | Path, **options: Any) -> EvaluateJob:
         """Measure ``model`` against ``data=`` with its generator's own measure."""
         return EvaluateJob(self.host, self.home, model, health=self.health, **options)
+
+    def voice_report_job(self, model: str | Path, **options: Any) -> VoiceReportJob:
+        """The voice report of a text model against held-out text at ``data=``."""
+        return VoiceReportJob(self.host, self.home, model, health=self.health, **options)
+
+    def export_job(
+        self, source: str | Path, out: str | Path, fmt: str, gguf_type: str = "f16"
+    ) -> ExportJob:
+        """Export a library model or a transformers folder (``studio export``, Export model…)."""
+        return ExportJob(
+            source, out, fmt, gguf_type, host=self.host, home=self.home, health=self.health
+        )
 
     def data_check_job(
         self, generator_id: str, source: Path, params: dict[str, Any] | None = None

@@ -92,6 +92,7 @@ class VoiceReportJob(Job):
         total, done = len(pairs) * len(checkpoints), 0
         for label, checkpoint in checkpoints.items():
             generator = self.host.generator(checkpoint.generator_id)
+            self.generator_id = generator.id  # a failure now counts against its plugin
             if generator.modality != "text":
                 raise StudioError(f"'{label}' is an {generator.modality} model: no voice report")
             try:

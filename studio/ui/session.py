@@ -97,6 +97,10 @@ class Session(QObject):
             self.jobs.reorder(self.worker.waiting())
         return moved
 
+    def training(self) -> bool:
+        """Whether a training runs or waits for the device."""
+        return any(r.kind == "train" and not r.ended for r in self.jobs)
+
     def generate(
         self,
         *,
@@ -141,8 +145,13 @@ class Session(QObject):
         return self.submit(self.engine.resume_job(run, extra_steps=extra_steps))
 
     def import_model(self, path: Path, name: str | None = None) -> int:
-        """Import a model folder or file the user has into the library."""
+        """Import a model folder or file the user has into the library (beside the device, in
+        the imports' own lane: it never waits for a training, nor a data check for it)."""
         return self.submit(self.engine.import_job(path, name=name))
+
+    def export(self, source: str, out: str, fmt: str, gguf_type: str = "f16") -> int:
+        """Export a model; its exporter's failures count against its plugin, as for any job."""
+        return self.submit(self.engine.export_job(source, out, fmt, gguf_type))
 
     def find_models(self, seconds: float | None = None) -> int:
         """Look for the models other apps keep on this machine (a side-lane job: no device)."""

@@ -1,5 +1,6 @@
 """The GPU worker: one QThread that owns the device and runs queued device jobs one at a time;
-jobs that need no device (data checks, scans, exports) run beside it on a side lane at once.
+jobs that need no device run beside it in lanes, a thread each: data checks and scans in the
+side lane, imports in theirs (``Job.lane``), so neither waits for a training nor for the other.
 
 Design (see docs/window.md and DESIGN.md "Measured on this machine"):
 
@@ -92,8 +93,9 @@ class GpuWorker(QThread):
         self._deliver_lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._current: int | None = None
-        self._side: queue.Queue[tuple[int, Job] | None] = queue.Queue()
-        self._side_thread: threading.Thread | None = None
+        # The lanes beside the device, by name: a queue and the thread that empties it.
+        self._lanes: dict[str, tuple[queue.Queue[tuple[int, Job] | None], threading.Thread]] = {}
+        self._started = False
         self.warm_seconds: float | None = None
         self.native_id: int | None = None  # the operating system's id of the worker's thread
         # Flushes what the worker left pending (a slow step); runs on the UI thread.
@@ -105,8 +107,11 @@ class GpuWorker(QThread):
 
     def start(self, *args: Any) -> None:  # type: ignore[override]
         super().start(*args)
-        self._side_thread = threading.Thread(target=self._run_side, name="side-lane", daemon=True)
-        self._side_thread.start()
+        with self._lock:
+            self._started = True
+            lanes = [thread for _queue, thread in self._lanes.values()]
+        for thread in lanes:  # jobs submitted before the start waited in their lanes
+            thread.start()
         self._flush_timer.start()
 
     def submit(self, job: Job) -> int:
@@ -117,7 +122,7 @@ class GpuWorker(QThread):
                 self._waiting.append((job_id, job))
                 self._wake.notify()
         if not job.needs_device:
-            self._side.put((job_id, job))
+            self._lane(job.lane).put((job_id, job))
         self.queued.emit(job_id, job.title)
         return job_id
 
@@ -178,12 +183,16 @@ class GpuWorker(QThread):
         with self._lock:
             self._stopping = True
             self._wake.notify()
-        self._side.put(None)
+        with self._lock:
+            lanes = list(self._lanes.values())
+        for jobs, _thread in lanes:
+            jobs.put(None)
         self._flush_timer.stop()
         ended = self.wait(timeout_ms)
-        if self._side_thread is not None:
-            self._side_thread.join(timeout_ms / 1000)
-            ended = ended and not self._side_thread.is_alive()
+        for _jobs, thread in lanes:
+            if thread.ident is not None:  # started (a worker never started has none)
+                thread.join(timeout_ms / 1000)
+                ended = ended and not thread.is_alive()
         self.flush_stale(force=True)
         return ended
 
@@ -226,10 +235,23 @@ class GpuWorker(QThread):
                 continue
             self._run_job(job_id, task)
 
-    def _run_side(self) -> None:
-        """The side lane: jobs that need no device, one after another, beside the device."""
+    def _lane(self, name: str) -> queue.Queue[tuple[int, Job] | None]:
+        """The queue of the lane ``name``, made (and its thread started) on its first job."""
+        with self._lock:
+            if name not in self._lanes:
+                jobs: queue.Queue[tuple[int, Job] | None] = queue.Queue()
+                thread = threading.Thread(
+                    target=self._run_lane, args=(jobs,), name=f"{name}-lane", daemon=True
+                )
+                self._lanes[name] = (jobs, thread)
+                if self._started:
+                    thread.start()
+            return self._lanes[name][0]
+
+    def _run_lane(self, jobs: queue.Queue[tuple[int, Job] | None]) -> None:
+        """A lane beside the device: its jobs (no device needed) one after another."""
         while True:
-            item = self._side.get()
+            item = jobs.get()
             if item is None:
                 return
             job_id, job = item

@@ -27,6 +27,7 @@ from studio.api import RunContext
 from studio.engine.events import Event, Finished, Log, Progress, Started
 from studio.engine.home import Home
 from studio.engine.jobs import Job
+from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
 from studio.engine.store.atomic import fsync_dir, fsync_tree
 from studio.engine.store.checkpoints import MANIFEST
@@ -53,8 +54,9 @@ class ExportJob(Job):
         *,
         host: PluginHost | None = None,
         home: Home | None = None,
+        health: PluginHealth | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(health)
         self.source = Path(source).expanduser()
         self.reference = str(source)
         self.out = Path(out).expanduser()
@@ -108,6 +110,7 @@ class ExportJob(Job):
 
         checkpoint = resolve_checkpoint(self.home, self.reference)
         generator = self.host.generator(checkpoint.generator_id)
+        self.generator_id = generator.id  # its exporter's failures count against its plugin
         if not hasattr(generator, "export_model"):
             raise ExportRefused(f"{generator.name} models cannot be exported: it has no exporter")
         model = ckpt.load_model(generator, checkpoint, resolve_device("cpu"), self.home.base_models)

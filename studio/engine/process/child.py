@@ -75,6 +75,7 @@ def build_job(spec: dict[str, Any]) -> Any:
     from studio.engine.datacheck import DataCheckJob
     from studio.engine.generation import GenerateJob
     from studio.engine.home import Home
+    from studio.engine.importing import ImportJob
     from studio.engine.plugins.host import call_startup, load_plugins
     from studio.engine.settings import Settings
     from studio.engine.train.job import TrainJob
@@ -93,6 +94,11 @@ def build_job(spec: dict[str, Any]) -> Any:
         if kwargs.get("out_dir"):
             kwargs["out_dir"] = Path(kwargs["out_dir"])
         return GenerateJob(host, home, **kwargs)
+    if spec["kind"] == "import":
+        # The parent chose the generator; this process converts, stores and lists the model.
+        return ImportJob(
+            host, home, kwargs["path"], name=kwargs["name"], generator=kwargs["generator"]
+        )
     if spec["kind"] == "datacheck":
         return DataCheckJob(
             host, home, kwargs["generator_id"], Path(kwargs["source"]), kwargs["params"]

@@ -16,6 +16,7 @@ from studio.api import StudioError
 from studio.engine.datacheck import DataCheckJob
 from studio.engine.generation import GenerateJob
 from studio.engine.home import Home
+from studio.engine.importing import ImportJob
 from studio.engine.jobs import Job
 from studio.engine.plugins.health import PluginHealth
 from studio.engine.plugins.host import PluginHost
@@ -129,6 +130,28 @@ def data_check_job(
     return _either("datacheck", local, host, settings, health, isolate, kwargs)
 
 
+def import_job(
+    host: PluginHost,
+    home: Home,
+    settings: Settings,
+    *,
+    health: PluginHealth | None = None,
+    isolate: bool | None = None,
+    path: Path | str,
+    name: str | None = None,
+) -> Job:
+    """Importing runs the plugin's ``import_model``: isolated as its other jobs are.
+
+    Which generator imports is only known once the job asks them (``accepts_import``, on the
+    job's thread, not the window's), so the job applies the policy itself then.
+    """
+
+    def isolated(generator_id: str) -> bool:
+        return should_isolate(host, settings, generator_id, isolate)
+
+    return ImportJob(host, home, path, name=name, isolate=isolated, health=health)
+
+
 def _either(
     kind: str,
     local: Job,
@@ -151,5 +174,5 @@ def _either(
         health=health,
     )
     # A data check in its own process still needs no device: it runs beside a training.
-    isolated.needs_device = local.needs_device
+    isolated.needs_device, isolated.lane = local.needs_device, local.lane
     return isolated

@@ -20,6 +20,7 @@ from typing import Any
 from studio.api import CheckpointError
 from studio.engine.store.atomic import fsync_dir, fsync_tree
 from studio.engine.store.checkpoints import TEMP_PREFIX, sha256_file
+from studio.engine.store.locks import FileLock
 
 RECORD = "base.json"
 
@@ -45,11 +46,43 @@ def _files(folder: Path) -> list[Path]:
 
 
 def new_store_dir(base_models: Path, digest: str) -> Path:
-    """An empty hidden folder to convert a model into (renamed into place by :func:`commit`)."""
+    """An empty hidden folder to convert a model into (renamed into place by :func:`commit`).
+
+    Named by the source and by this process, so that what a crashed import left is found by
+    either: the next import of the same source, or the parent of the process that died.
+    """
     base_models.mkdir(parents=True, exist_ok=True)
-    temp = base_models / f"{TEMP_PREFIX}{digest[:16]}-{uuid.uuid4().hex[:8]}"
+    temp = base_models / f"{TEMP_PREFIX}{digest[:16]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     temp.mkdir()
     return temp
+
+
+def source_lock(base_models: Path, digest: str) -> FileLock:
+    """Held by an import of ``digest`` from its check for an earlier import to its entry."""
+    return FileLock(base_models / f".import-{digest}.lock")
+
+
+def names_lock(base_models: Path) -> FileLock:
+    """Held while an import picks a free name in the library and writes its entry there."""
+    return FileLock(base_models / ".names.lock")
+
+
+def sweep_source(base_models: Path, digest: str) -> None:
+    """Remove what killed imports of ``digest`` left; only while holding its source lock."""
+    for leftover in base_models.glob(f"{TEMP_PREFIX}{digest[:16]}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def sweep_process(base_models: Path, pid: int) -> None:
+    """Remove what the import process ``pid`` left when it died (it can write no more): its
+    half-written folder, and the lock files nobody holds (a lock dies with its holder, its
+    file stays; one still held is another import's, and is left alone)."""
+    for leftover in base_models.glob(f"{TEMP_PREFIX}*-{pid}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for file in base_models.glob(".*.lock"):
+        lock = FileLock(file)
+        if lock.acquire():
+            lock.release()  # removes the file
 
 
 def commit(temp: Path, digest: str, record: dict[str, Any]) -> Path:

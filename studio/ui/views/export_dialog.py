@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import ExportJob
-
 from ..session import Session
 
 GGUF_TYPES = (
@@ -89,14 +87,10 @@ class ExportDialog(QDialog):
 
     def accept(self) -> None:
         """Submit the export; the dialog closes and the Jobs panel takes over."""
-        self.job_id = self.session.submit(
-            ExportJob(
-                self.source.text().strip(),
-                self.out.text().strip(),
-                "gguf",
-                gguf_type=self.gguf_type.currentData(),
-                host=self.session.host,
-                home=self.session.home,
-            )
+        self.job_id = self.session.export(
+            self.source.text().strip(),
+            self.out.text().strip(),
+            "gguf",
+            self.gguf_type.currentData(),
         )
         super().accept()

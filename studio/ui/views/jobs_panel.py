@@ -22,6 +22,9 @@ from .details import failure_box
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
+STATE_TEXTS = ("running beside", "waiting (10 in queue)", "cancelled")
+
+
 def describe_state(record: JobRecord, place: int | None) -> str:
     if record.state == QUEUED:
         if not record.device:
@@ -53,6 +56,9 @@ class JobsPanel(QWidget):
         self.tree.setHeaderLabels(["Job", "State", "Progress"])
         self.tree.setRootIsDecorated(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # As wide as the longest state, so "running beside" (an import, a check) is never cut.
+        widest = max(self.fontMetrics().horizontalAdvance(t) for t in STATE_TEXTS)
+        self.tree.setColumnWidth(1, widest + 24)
         self.tree.itemDoubleClicked.connect(self._details)
         self.tree.currentItemChanged.connect(self._update_buttons)
         self.cancel_button = QPushButton("Cancel job")

@@ -1,7 +1,9 @@
 """Adding a model the user already has: Model → Add a model…, a folder or file dropped on the
 window, or Import in the list of models found on this computer (found_models.py). Each way the
-window only submits the engine's import job through the session; when it finishes, the new
-model is chosen in the pickers, ready to write with or fine-tune.
+window only submits the engine's import job through the session. It runs beside the device, so
+also while a model trains; when it finishes, the new model is chosen in the pickers, ready to
+write with or fine-tune (while a training of another generator runs or waits, the generator is
+left as it is: the model is listed under its own).
 """
 
 from __future__ import annotations
@@ -82,7 +84,13 @@ class ModelImport(QObject):
         if job_id not in self.pending:
             return
         self.pending.discard(job_id)
-        if isinstance(event, Finished) and event.result.get("generator"):
-            # Chosen as the user would: the generator first (which clears the model), then it.
-            self.session.set_generator(event.result["generator"])
-            self.session.set_model(event.result["name"])
+        if not (isinstance(event, Finished) and event.result.get("generator")):
+            return
+        generator = event.result["generator"]
+        if generator != self.session.generator_id and self.session.training():
+            # Imports run beside a training: switching generator now would swap the Train
+            # view's form and previews under the run. The model is listed; the user picks it.
+            return
+        # Chosen as the user would: the generator first (which clears the model), then it.
+        self.session.set_generator(generator)
+        self.session.set_model(event.result["name"])

@@ -4,10 +4,15 @@ milliseconds, so the whole engine, command line and window can be exercised end 
 ``tinychar`` is a character-level text model (with dropout, so exact resume must restore random
 state); ``tinypix`` learns small greyscale images. Torch is imported inside methods only, as every
 plugin should, so discovering this plugin stays cheap.
+
+``tinychar`` also imports ``*.tinychar`` files (JSON; see :meth:`TinyChar.import_model`), so the
+tests can watch a third-party import: which process ran it, one that takes its time, one that
+crashes. ``STUDIO_TESTGEN_STARTUP_LOG`` names a file that each ``startup`` call adds a line to.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -15,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from studio.api import (
+    NOT_IMPORTABLE,
     DataError,
     DataReport,
     GenerateRequest,
     Generator,
+    ImportedModel,
     ModelHandle,
     Param,
     RunContext,
@@ -165,6 +172,22 @@ class TinyChar(Generator):
 
         yield from sample_chars(model, request, context)
 
+    def accepts_import(self, path: Path) -> str | None:
+        return None if path.suffix == ".tinychar" and path.is_file() else NOT_IMPORTABLE
+
+    def import_model(self, path: Path, store_dir: Path, context: RunContext) -> ImportedModel:
+        """A ``.tinychar`` file is JSON: ``seconds`` to take, ``crash`` an exit code to die with
+        (os._exit, half-way through writing), ``name`` the model's suggested name."""
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        (store_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        if spec.get("crash") is not None:
+            os._exit(int(spec["crash"]))
+        time.sleep(float(spec.get("seconds", 0)))
+        context.log(f"imported by process {os.getpid()}")
+        config = {"vocab": list("abc "), "context": 4, "hidden": 8, "dropout": 0.0}
+        info = {"name": spec.get("name", path.stem), "architecture": "tinychar"}
+        return ImportedModel(config, info={**info, "importer_pid": os.getpid()})
+
 
 class TinyPix(Generator):
     id = "tinypix"
@@ -210,3 +233,11 @@ class TinyPix(Generator):
 @hookimpl
 def register_generators() -> list[Generator]:
     return [TinyChar(), TinyPix()]
+
+
+@hookimpl
+def startup(home: Path) -> None:
+    log = os.environ.get("STUDIO_TESTGEN_STARTUP_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()}\n")
