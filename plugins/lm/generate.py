@@ -55,15 +55,34 @@ def generation_threads() -> int:
     return max(1, torch.get_num_threads() // 2)
 
 
+def writing_model(module: LMModule, weights: str, device: torch.device) -> torch.nn.Module:
+    """The model that writes: the loaded one, or its int8 twin (``weights`` auto or int8 on a
+    CPU; see :mod:`.int8`), built once per loaded model and kept beside it."""
+    from . import int8
+
+    if weights == "full" or not int8.available(device):
+        return module.hf
+    twin = getattr(module, "_int8_twin", None)
+    if twin is None:
+        twin = int8.int8_copy(module.hf)
+        object.__setattr__(module, "_int8_twin", twin)  # not a submodule: never in state_dict
+    return twin
+
+
 def generate_tokens(
     module: LMModule,
     tokens: list[int],
     options: SamplingOptions,
     generator: torch.Generator,
     device: torch.device,
+    weights: str = "full",
 ) -> Iterator[int]:
     """New token ids, one per model step, until ``max_new_tokens`` or the end-of-text token."""
-    model, limit, eos = module.hf, module.context_limit, module.tokens.eos_id
+    model, limit, eos = (
+        writing_model(module, weights, device),
+        module.context_limit,
+        module.tokens.eos_id,
+    )
     context = list(tokens)
     pending, cache, cached = context, None, 0
     threads = generation_threads()
@@ -99,12 +118,13 @@ def generate_text(
     style: str = "completion",
     seed: int,
     device: torch.device,
+    weights: str = "full",
     log: Callable[[str], None] = lambda message: None,
     on_token: Callable[[int], None] = lambda produced: None,
 ) -> Iterator[str]:
     generator = torch.Generator(device=device).manual_seed(seed)
     tokens = prompt_ids(module, prompt, style, log)
-    new = generate_tokens(module, tokens, options, generator, device)
+    new = generate_tokens(module, tokens, options, generator, device, weights)
     yield from stream_text(new, module.tokens, options.stop, on_token)
 
 
@@ -120,6 +140,7 @@ def stream(
             options,
             style=request.params["prompt_style"],
             device=context.device,
+            weights=request.params.get("weights", "auto"),
             **kwargs,
         )
 
