@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import platform
+import subprocess
+import sys
+
+import pytest
 
 from studio.engine.device import host_memory
 
@@ -13,3 +17,44 @@ def test_keep_and_release() -> None:
     blocks = [bytearray(4 * 1024 * 1024) for _ in range(8)]  # heap memory, then freed
     del blocks
     host_memory.release()  # returns the free heap to the system; must not raise
+
+
+GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+# A fresh process per setting (glibc's thresholds are process-wide and never go back): touch
+# 300 MiB in 1 MiB blocks, free every other one, and report how much resident memory went back.
+FREED_BACK = """
+import sys
+from studio.engine.device import host_memory
+getattr(host_memory, sys.argv[1])()
+
+def resident_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+
+blocks = [bytearray(b"x" * (1 << 20)) for _ in range(300)]
+full = resident_mib()
+del blocks[::2]  # the survivors pin the heap: nothing freed can be trimmed from its top
+print(full - resident_mib())
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="the thresholds are glibc's")
+def test_lean_hands_freed_blocks_back_and_reuse_keeps_them() -> None:
+    def freed_back(setting: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", FREED_BACK, setting], capture_output=True, text=True, check=True
+        )
+        return float(out.stdout)
+
+    assert freed_back("return_freed_memory") > 100  # about 150 MiB goes back at once
+    assert freed_back("keep_freed_memory") < 20  # kept in the heap for the next step
+
+
+def test_lm_asks_for_lean_host_memory() -> None:
+    """Trainers keep freed memory unless they ask; lm's base model is most of the memory."""
+    from plugins.lm.trainer import LMTrainer
+    from studio.api import Trainer
+
+    assert Trainer.host_memory == "reuse" and LMTrainer.host_memory == "lean"

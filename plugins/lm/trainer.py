@@ -32,6 +32,10 @@ LOGIT_EXTRAS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "out
 
 
 class LMTrainer(Trainer):
+    # The base model's weights are most of the process's memory; freed activation blocks kept for
+    # reuse fragmented the heap to twice the weights again (docs/benchmarks.md, lm).
+    host_memory = "lean"
+
     def __init__(
         self, model: ModelHandle, data: TrainData, params: dict[str, Any], context: RunContext
     ) -> None:

@@ -248,6 +248,8 @@ class TrainJob(Job):
             start_step=start.step if resuming else 0,
         )
         trainer = generator.create_trainer(model, data, params, context)
+        if getattr(trainer, "host_memory", "reuse") == "lean":
+            host_memory.return_freed_memory()
         ranks = self.ranks
         rank, world = (ranks.rank, ranks.world) if ranks else (0, 1)
         sampler = EpochSampler(len(data.train), params["batch_size"], params["seed"], rank, world)
