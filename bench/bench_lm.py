@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -119,6 +120,7 @@ def child_studio_train(steps: int, eval_windows: int, precision: str) -> None:
             "bpb_final": metrics[-1].get("bits_per_byte/val"),
             "train_tokens": steps * BATCH * CONTEXT,
             "peak_rss_mb": rss_mb(),
+            "run": job.run_record.name,
         }
     )
 
@@ -202,26 +204,38 @@ def child_generate(rounds: int) -> None:
             torch.set_num_threads(threads)
         return 1000 * (time.perf_counter() - began) / (out.shape[1] - prompt.shape[1])
 
-    for round_ in range(rounds):
+    def studio_ms(seed: int, weights: str) -> float:
+        """ms/token of Studio's streaming generation with ``weights`` (auto: its default)."""
         produced = [0]
 
-        def count(n: int, produced: list[int] = produced) -> None:
+        def count(n: int) -> None:
             produced[0] = n
 
         began = time.perf_counter()
-        for _ in generate_text(module, PROMPT, options, seed=round_, device=device, on_token=count):
+        for _ in generate_text(
+            module, PROMPT, options, seed=seed, device=device, weights=weights, on_token=count
+        ):
             pass
-        studio.append(1000 * (time.perf_counter() - began) / produced[0])
+        return 1000 * (time.perf_counter() - began) / produced[0]
+
+    studio_ms(0, "auto")  # builds the int8 twin once, as the first generation of a session does
+    studio_full = []
+    for round_ in range(rounds):
+        studio.append(studio_ms(round_, "auto"))
+        studio_full.append(studio_ms(round_, "full"))
         plain.append(plain_ms(round_))
         # And with the threads Studio's one-token steps use.
         plain_same.append(plain_ms(round_, generation_threads()))
         print(
-            f"round {round_}: studio {studio[-1]:.1f}, generate {plain[-1]:.1f} ms/token",
+            f"round {round_}: studio {studio[-1]:.1f} (full {studio_full[-1]:.1f}), "
+            f"generate {plain[-1]:.1f} ms/token",
             file=sys.stderr,
             flush=True,
         )
     emit(
         {
+            **int8_agreement(module),
+            "studio_full_ms": statistics.median(studio_full),
             "studio_ms": statistics.median(studio),
             "generate_ms": statistics.median(plain),
             "generate_same_threads_ms": statistics.median(plain_same),
@@ -229,6 +243,32 @@ def child_generate(rounds: int) -> None:
             "studio_threads": generation_threads(),
         }
     )
+
+
+def int8_agreement(module, tokens: int = 1000, window: int = 256) -> dict:
+    """What int8 writing costs: next-token top-1 agreement with the fp32 model, and both models'
+    bits per byte, on held-out tinyshakespeare."""
+    import torch
+    import torch.nn.functional as F
+
+    from plugins.lm.generate import writing_model
+
+    text = DATA.read_text(encoding="utf-8")
+    ids = module.tokens.encode(text[len(text) * 9 // 10 :])[: tokens + 1]
+    twin = writing_model(module, "int8", torch.device("cpu"))
+    agree, nats, size = 0, {"full": 0.0, "int8": 0.0}, 0
+    with torch.no_grad():
+        for start in range(0, len(ids) - 1, window):
+            piece = torch.tensor([ids[start : start + window + 1]])
+            targets = piece[0, 1:]
+            full = module.hf(input_ids=piece[:, :-1]).logits[0]
+            rounded = twin(input_ids=piece[:, :-1]).logits[0]
+            agree += int((full.argmax(-1) == rounded.argmax(-1)).sum())
+            nats["full"] += float(F.cross_entropy(full, targets, reduction="sum"))
+            nats["int8"] += float(F.cross_entropy(rounded, targets, reduction="sum"))
+            size += module.tokens.byte_count(targets.tolist())
+    bits = {k: v / math.log(2) / size for k, v in nats.items()}
+    return {"int8_top1": agree / (len(ids) - 1), "bpb_full": bits["full"], "bpb_int8": bits["int8"]}
 
 
 def child_first_token(fresh_import: bool) -> None:
