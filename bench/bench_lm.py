@@ -87,7 +87,7 @@ def ensure_imported() -> dict:
 # -- children: one measurement each --------------------------------------------------------------
 
 
-def child_studio_train(steps: int, eval_windows: int, precision: str) -> None:
+def child_studio_train(steps: int, eval_windows: int, precision: str, memory: str) -> None:
     from studio.engine import Failed, Metric
 
     params = {
@@ -101,6 +101,7 @@ def child_studio_train(steps: int, eval_windows: int, precision: str) -> None:
         "checkpoint_every": 100_000,
         "device": "cpu",
         "precision": precision,
+        "host_memory": memory,
     }
     job = session().train_job("lm", data=DATA, params=params, from_checkpoint=NAME)
     metrics = []
@@ -224,8 +225,8 @@ def child_generate(rounds: int) -> None:
         studio.append(studio_ms(round_, "auto"))
         studio_full.append(studio_ms(round_, "full"))
         plain.append(plain_ms(round_))
-        # And with the threads Studio's one-token steps use.
-        plain_same.append(plain_ms(round_, generation_threads()))
+        # And on one thread, the fewest Studio's one-token steps may choose.
+        plain_same.append(plain_ms(round_, 1))
         print(
             f"round {round_}: studio {studio[-1]:.1f} (full {studio_full[-1]:.1f}), "
             f"generate {plain[-1]:.1f} ms/token",
@@ -240,7 +241,7 @@ def child_generate(rounds: int) -> None:
             "generate_ms": statistics.median(plain),
             "generate_same_threads_ms": statistics.median(plain_same),
             "threads": threads,
-            "studio_threads": generation_threads(),
+            "studio_threads": f"1 to {generation_threads()}, chosen by measuring",
         }
     )
 
@@ -339,8 +340,9 @@ def part_train(steps: int, plain_steps: int) -> dict:
     flops = step_flops()
     mm = mm_gflops()
     plain = run_child("plain-train", str(plain_steps))
-    fp32 = run_child("studio-train", str(plain_steps), "1", "fp32")
-    studio = run_child("studio-train", str(steps), "16", "auto")
+    fp32 = run_child("studio-train", str(plain_steps), "1", "fp32", "auto")
+    lean = run_child("studio-train", str(plain_steps), "1", "auto", "lean")
+    studio = run_child("studio-train", str(steps), "16", "auto", "auto")
     from studio.engine.store.imports import read_record
 
     parameters = read_record(HOME / "base-models" / imported["base"])["info"]["parameters"]
@@ -356,6 +358,9 @@ def part_train(steps: int, plain_steps: int) -> dict:
         "plain_gflops": plain["tokens_per_s"] / (BATCH * CONTEXT) * flops / 1e9,
         "mm_gflops": mm,
         "studio_rss_mb": studio["peak_rss_mb"],
+        "lean_rss_mb": lean["peak_rss_mb"],
+        "lean_tokens_per_s": lean["tokens_per_s"],
+        "run": studio["run"],
         "plain_rss_mb": plain["peak_rss_mb"],
         "weights_mb": weights_mb,
         "bpb_base": studio["bpb_base"],
@@ -391,7 +396,7 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "studio-train":
-            child_studio_train(int(rest[0]), int(rest[1]), rest[2])
+            child_studio_train(int(rest[0]), int(rest[1]), rest[2], rest[3])
         elif kind == "plain-train":
             child_plain_train(int(rest[0]))
         elif kind == "generate":

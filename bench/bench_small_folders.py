@@ -153,6 +153,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=180.0, help="training time per model")
     parser.add_argument("--eval-images", type=int, default=500)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--note", help="a remark on this run for the table (what else ran)")
     parser.add_argument(
         "--only",
         action="append",
@@ -232,6 +233,8 @@ def main() -> int:
         )
         print(f"fastgan {resolution} px: {results[f'fastgan_ms_{resolution}']:.0f} ms", flush=True)
     results["rows"] = rows
+    if args.note:
+        results["note"] = args.note
     if args.only:
         results["measured_again"] = sorted(set(results.get("measured_again", [])) | set(args.only))
     saved.write_text(json.dumps(results, indent=2))
@@ -271,6 +274,7 @@ def render(results: dict[str, Any], folders: dict[str, Path]) -> str:
                 f"{row['kid_std']:.4f} | {ratio:.2f}x | {f'<= {target}x' if target else ''} | "
                 f"{met} | {row['nearest_median']:.3f} / {row['training_spacing']:.3f} |"
             )
+    lines += ["", note] if (note := results.get("note")) else []
     again = results.get("measured_again", [])
     if again:
         lines += ["", "Measured again alone with `--only`: " + ", ".join(again) + "."]

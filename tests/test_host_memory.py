@@ -52,9 +52,19 @@ def test_lean_hands_freed_blocks_back_and_reuse_keeps_them() -> None:
     assert freed_back("keep_freed_memory") < 20  # kept in the heap for the next step
 
 
-def test_lm_asks_for_lean_host_memory() -> None:
-    """Trainers keep freed memory unless they ask; lm's base model is most of the memory."""
-    from plugins.lm.trainer import LMTrainer
-    from studio.api import Trainer
+def test_lm_goes_lean_only_for_a_model_big_beside_the_memory(monkeypatch) -> None:
+    """``host_memory=auto``: a small model keeps freed memory (fast); one whose fast peak would
+    take much of the machine's memory hands it back; the setting can force either."""
+    import torch
 
-    assert Trainer.host_memory == "reuse" and LMTrainer.host_memory == "lean"
+    from plugins.lm import trainer
+    from plugins.lm.module import LMModule
+
+    module = LMModule(torch.nn.Linear(256, 256), tokens=None)  # 256 KiB of weights
+    said: list[str] = []
+    assert trainer.host_memory_choice(module, "auto", said.append) == "reuse" and not said
+    assert trainer.host_memory_choice(module, "lean", said.append) == "lean"
+    assert trainer.host_memory_choice(module, "fast", said.append) == "reuse"
+    monkeypatch.setattr(trainer, "_physical_memory", lambda: 4 * 1024 * 1024)  # a 4 MiB machine
+    assert trainer.host_memory_choice(module, "auto", said.append) == "lean"
+    assert "lean host memory" in said[0]

@@ -137,6 +137,15 @@ class LMGenerator(Generator):
                 "arithmetic for a fraction of the memory (off: faster, if memory allows)",
             ),
             _advanced(
+                "host_memory",
+                "choice",
+                "auto",
+                "fast: keep memory a step frees for the next step; lean: hand it back at once "
+                "(about half the peak memory, slower on a CPU: the system clears every page "
+                "again); auto: lean when the model is big beside this machine's memory",
+                choices=("auto", "fast", "lean"),
+            ),
+            _advanced(
                 "precision",
                 "choice",
                 "auto",

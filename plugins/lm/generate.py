@@ -8,6 +8,7 @@ streaming and stop strings come from ``plugins.textkit``, exactly as for ``gpt``
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -45,14 +46,48 @@ def prompt_ids(module: LMModule, prompt: str, style: str, log: Callable[[str], N
 
 
 def generation_threads() -> int:
-    """Half the CPU threads for one-token steps (at least one).
+    """The most CPU threads a one-token step may use (at least one)."""
+    return max(1, torch.get_num_threads())
 
-    A step multiplies every weight matrix by one vector: memory-bound work that scales poorly,
-    and whose threads must all be scheduled at once. On this project's 2-vCPU machine, with
-    another program spinning on one core, SmolLM2-135M took 72 ms a token with one thread and
-    320-350 ms with two; when the machine was quieter the two were even (docs/benchmarks.md).
+
+class ThreadChooser:
+    """How many CPU threads each one-token step runs on, chosen by measuring, and re-checked.
+
+    A step multiplies every weight matrix by one vector: memory-bound work whose threads must all
+    be scheduled at once. On this project's 2-vCPU machine two threads made SmolLM2-135M's steps
+    35 % faster than one when the machine was quiet, and 4 to 5 times slower than one while
+    another program kept a core busy. Neither choice holds for long, so the steps measure: every
+    ``RECHECK`` steps, ``PROBES`` steps on each candidate (all threads, half of them), then the
+    faster one until the next check. The figures a thread count computes are the same (the
+    products split their rows, not their sums, between threads), so the choice changes speed only.
     """
-    return max(1, torch.get_num_threads() // 2)
+
+    PROBES = 3
+    RECHECK = 64
+
+    def __init__(self, most: int) -> None:
+        self.candidates = sorted({most, max(1, most // 2)}, reverse=True)
+        self.chosen = self.candidates[0]
+        self.timings: dict[int, list[float]] = {c: [] for c in self.candidates}
+        self.steps = 0
+
+    def _probing(self) -> bool:
+        return len(self.candidates) > 1 and self.steps % self.RECHECK < self.PROBES * len(
+            self.candidates
+        )
+
+    def threads(self) -> int:
+        if self._probing():
+            return self.candidates[self.steps % len(self.candidates)]
+        return self.chosen
+
+    def record(self, threads: int, seconds: float) -> None:
+        if self._probing():
+            self.timings[threads].append(seconds)
+            if self.steps % self.RECHECK == self.PROBES * len(self.candidates) - 1:
+                self.chosen = min(self.candidates, key=lambda c: sorted(self.timings[c])[1])
+                self.timings = {c: [] for c in self.candidates}
+        self.steps += 1
 
 
 def writing_model(module: LMModule, weights: str, device: torch.device) -> torch.nn.Module:
@@ -85,8 +120,12 @@ def generate_tokens(
     )
     context = list(tokens)
     pending, cache, cached = context, None, 0
-    threads = generation_threads()
+    chooser = ThreadChooser(generation_threads())
     for _ in range(options.max_new_tokens):
+        # The prompt's pass is many tokens at once: all threads, and not a timing for the chooser.
+        one_token = len(pending) == 1
+        threads = chooser.threads() if one_token else generation_threads()
+        began = time.perf_counter()
         with lean_step(device, threads):
             if not options.use_cache:
                 ids = torch.tensor([context[-limit:]], device=device)
@@ -103,6 +142,8 @@ def generate_tokens(
                 cache, cached = out.cache, cached + len(pending)
                 logits = out.logits[0, -1]
             token = next_token(logits, options, context, limit, generator)
+        if one_token:
+            chooser.record(threads, time.perf_counter() - began)
         if token == eos:
             return
         yield token

@@ -83,3 +83,23 @@ def test_generation_with_int8_weights_repeats_and_full_differs(lm_host, home, so
 
     assert text("int8") == text("int8") == text("auto")  # auto is int8 on the CPU
     assert len(text("full")) > 10
+
+
+def test_the_thread_chooser_follows_what_it_measures() -> None:
+    """Quiet machine: all threads win; another program on a core: half of them; re-checked."""
+    from plugins.lm.generate import ThreadChooser
+
+    chooser = ThreadChooser(2)
+    cost = {2: 0.02, 1: 0.03}  # quiet: two threads faster
+    for _ in range(ThreadChooser.RECHECK):
+        threads = chooser.threads()
+        chooser.record(threads, cost[threads])
+    assert chooser.chosen == 2
+    cost = {2: 0.12, 1: 0.04}  # busy: two threads wait for each other
+    used = []
+    for _ in range(ThreadChooser.RECHECK):
+        threads = chooser.threads()
+        used.append(threads)
+        chooser.record(threads, cost[threads])
+    assert chooser.chosen == 1 and used[-1] == 1 and set(used[:6]) == {1, 2}
+    assert ThreadChooser(1).candidates == [1]  # one thread: nothing to choose
