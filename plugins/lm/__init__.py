@@ -53,6 +53,7 @@ class LMGenerator(Generator):
         "fine-tuned on your writing with LoRA, writing fluent text from the first token."
     )
     takes_prompt = True
+    trains_from_scratch = False  # every lm model is an imported one, fine-tuned or not
     generate_params = Schema(
         [
             *sampling_params(max_new_tokens=200),

@@ -189,6 +189,9 @@ class Generator:
     loop_defaults: ClassVar[dict[str, Any]] = {}
     #: Parameters of :meth:`evaluate` (how many samples, which seed...).
     evaluate_params: ClassVar[Schema] = Schema()
+    #: False for generators that only fine-tune a model the user brought (``lm``): there is no
+    #: untrained model to start from, so the window's Train fine-tunes the chosen model.
+    trains_from_scratch: ClassVar[bool] = True
     #: Text generators continue a prompt; image generators may take input images instead.
     takes_prompt: ClassVar[bool] = False
     takes_inputs: ClassVar[bool] = False

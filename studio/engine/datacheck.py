@@ -21,16 +21,33 @@ from studio.engine.train.loop_params import training_schema
 
 
 def check_data(
-    host: PluginHost, generator_id: str, source: Path, params: dict[str, Any] | None = None
+    host: PluginHost,
+    generator_id: str,
+    source: Path,
+    params: dict[str, Any] | None = None,
+    *,
+    home: Home | None = None,
+    model: str | None = None,
 ) -> DataReport:
-    """The report ``generator_id`` would make of ``source``; DataError when nothing is usable."""
+    """The report ``generator_id`` would make of ``source``; DataError when nothing is usable.
+
+    ``model`` (a library model in ``home``) is handed to ``load_data`` for generators that only
+    fine-tune (``trains_from_scratch = False``): lm reads text with its model's tokenizer."""
     generator = host.generator(generator_id)
     source = Path(source)
     if not source.exists():
         raise DataError(f"no file or folder at {source}")
     values = training_schema(generator).validate(params or {})
     report = DataReport(source=str(source))
-    data = generator.load_data(source, values, None, report)
+    handle = None
+    if model and home is not None and not getattr(generator, "trains_from_scratch", True):
+        from studio.engine.device.devices import resolve_device
+        from studio.engine.store import checkpoints as ckpt
+        from studio.engine.store.library import resolve_checkpoint
+
+        checkpoint = resolve_checkpoint(home, model)
+        handle = ckpt.load_model(generator, checkpoint, resolve_device("cpu"), home.base_models)
+    data = generator.load_data(source, values, handle, report)
     report.stats.setdefault("examples", len(data.train))
     return report
 
@@ -47,14 +64,18 @@ class DataCheckJob(Job):
         source: Path,
         params: dict[str, Any] | None = None,
         *,
+        model: str | None = None,
         health: PluginHealth | None = None,
     ) -> None:
         super().__init__(health)
         self.host, self.home = host, home
         self.generator_id, self.source, self.params = generator_id, Path(source), params
+        self.model = model
         self.title = f"Check data {self.source.name}"
 
     def body(self) -> Iterator[Event]:
         yield Started(self.kind, self.title)
-        report = check_data(self.host, self.generator_id, self.source, self.params)
+        report = check_data(
+            self.host, self.generator_id, self.source, self.params, home=self.home, model=self.model
+        )
         yield Finished(DataCheckResult(report.to_json()))

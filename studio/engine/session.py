@@ -104,10 +104,20 @@ class Session:
         )
 
     def data_check_job(
-        self, generator_id: str, source: Path, params: dict[str, Any] | None = None
+        self,
+        generator_id: str,
+        source: Path,
+        params: dict[str, Any] | None = None,
+        model: str | None = None,
     ) -> Job:
+        """``model``: the library model a generator that only fine-tunes reads the data with
+        (lm's tokenizer); others ignore it."""
         return self._made(
-            policy.data_check_job, generator_id=generator_id, source=source, params=params
+            policy.data_check_job,
+            generator_id=generator_id,
+            source=source,
+            params=params,
+            model=model,
         )
 
     # -- another library folder -----------------------------------------------------------------

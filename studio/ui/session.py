@@ -164,7 +164,12 @@ class Session(QObject):
         return self.submit(CalibrationJob(self.host, generator_id, device))
 
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
-        return self.submit(self.engine.data_check_job(self.generator_id, source, params))
+        generator = self.generator
+        # A generator that only fine-tunes reads the data with the chosen model (lm's tokenizer).
+        model = None
+        if generator is not None and not getattr(generator, "trains_from_scratch", True):
+            model = self.model_ref or None
+        return self.submit(self.engine.data_check_job(self.generator_id, source, params, model))
 
     # -- the library folder ---------------------------------------------------------------------
 

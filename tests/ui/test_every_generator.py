@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from support import tiny_lm
 from ui_support import wait_job
 
 from studio.api import Param, Schema
@@ -90,6 +91,15 @@ def test_every_generator_trains_from_the_window_with_its_defaults(
     view = window.train_view
     for generator_id, generator in sorted(window.session.host.generators.items()):
         window.session.set_generator(generator_id)
+        if not generator.trains_from_scratch:
+            # A generator that only fine-tunes a model the user brought (lm): Train says so and
+            # waits for a model; with one imported and chosen, Train fine-tunes it.
+            assert view.train_button.text() == "Fine-tune" and not view.train_button.isEnabled()
+            assert "import a model" in view.train_button.toolTip()
+            folder = tiny_lm.llama_folder(tmp_path / f"{generator_id}-base")
+            wait_job(qtbot, window, window.model_import.submit(folder, "tiny"), timeout=60_000)
+            window.session.set_model("tiny")
+            assert view.train_button.isEnabled() and view.finetune_button.isHidden()
         check = view.dataset.set_path(corpus if generator.modality == "text" else pictures)
         checked = wait_job(qtbot, window, check, timeout=60_000)
         assert view.form.values() == training_schema(generator).defaults(), generator_id

@@ -101,7 +101,12 @@ def build_job(spec: dict[str, Any]) -> Any:
         )
     if spec["kind"] == "datacheck":
         return DataCheckJob(
-            host, home, kwargs["generator_id"], Path(kwargs["source"]), kwargs["params"]
+            host,
+            home,
+            kwargs["generator_id"],
+            Path(kwargs["source"]),
+            kwargs["params"],
+            model=kwargs.get("model"),
         )
     raise ValueError(f"unknown job kind {spec['kind']!r}")
 

@@ -123,10 +123,11 @@ def data_check_job(
     generator_id: str,
     source: Path,
     params: dict[str, Any] | None = None,
+    model: str | None = None,
 ) -> Job:
     """Checking a dataset runs the plugin's ``load_data``: isolated as its other jobs are."""
-    local = DataCheckJob(host, home, generator_id, source, params, health=health)
-    kwargs = {"generator_id": generator_id, "source": source, "params": params}
+    local = DataCheckJob(host, home, generator_id, source, params, model=model, health=health)
+    kwargs = {"generator_id": generator_id, "source": source, "params": params, "model": model}
     return _either("datacheck", local, host, settings, health, isolate, kwargs)
 
 

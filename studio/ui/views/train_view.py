@@ -176,13 +176,30 @@ class TrainView(JobView):
             self.text_previews.setVisible(not image)
         self._update_buttons()
 
+    def _from_scratch(self) -> bool:
+        generator = self.session.generator
+        return generator is None or getattr(generator, "trains_from_scratch", True)
+
     def _update_buttons(self, *_args) -> None:
         idle = self.job_id is None
         ready = self.form is not None
-        # While a run trains, Train queues the next one on the device.
-        self.train_button.setText("Train" if idle else "Queue training")
-        self.train_button.setEnabled(ready)
-        self.finetune_button.setEnabled(ready and bool(self.session.model_ref))
+        chosen = bool(self.session.model_ref)
+        scratch = self._from_scratch()
+        # While a run trains, Train queues the next one on the device. A generator that only
+        # fine-tunes (lm) has one action: Train fine-tunes the chosen model.
+        self.train_button.setText(
+            ("Train" if scratch else "Fine-tune") if idle else "Queue training"
+        )
+        self.train_button.setEnabled(ready and (scratch or chosen))
+        self.train_button.setToolTip(
+            "Train a new model on the dataset (Ctrl+T)"
+            if scratch
+            else "Fine-tune the model chosen in the model picker on the dataset (Ctrl+T)"
+            if chosen
+            else "Choose or import a model first (Model → Add a model…)"
+        )
+        self.finetune_button.setVisible(scratch)
+        self.finetune_button.setEnabled(ready and chosen)
         self.cancel_button.setEnabled(not idle)
         problem = "no run yet"
         if not idle:
@@ -220,6 +237,11 @@ class TrainView(JobView):
             self.form.reveal_errors()
             self.eta.setText("Fix the parameters marked in red")
             return None
+        if not self._from_scratch():
+            if not self.session.model_ref:
+                self.eta.setText("Choose or import a model to fine-tune first")
+                return None
+            fine_tune = True
         processes = self.gpus if self.gpus > 1 and self.all_gpus.isChecked() else 1
         job_id = self.session.train(data, params, fine_tune=fine_tune, processes=processes)
         if self.job_id is not None:
