@@ -173,3 +173,13 @@ def test_a_hugging_face_cache_snapshot_imports(lm_host, home, sources, tmp_path)
     assert not (store / "model.safetensors").is_symlink()
     assert (store / "model.safetensors").read_bytes() == (blobs / "model.safetensors").read_bytes()
     assert {p: (p.lstat().st_size, p.lstat().st_mtime_ns) for p in tmp_path.rglob("*")} == before
+
+
+def test_the_library_counts_an_imported_base_once_beside_its_models(lm_host, home, llama) -> None:
+    """The model library shows the base's weights apart from the library entry's own files."""
+    from studio.engine import library_models
+
+    entry = next(m for m in library_models(home) if m["name"] == llama)
+    stored = home.base_models
+    base_files = sum(f.stat().st_size for f in stored.rglob("*") if f.is_file())
+    assert entry["base_bytes"] == base_files > 10 * entry["size_bytes"]

@@ -81,3 +81,17 @@ def test_a_long_curve_draws_about_two_points_per_pixel_column(qtbot) -> None:
     drawn, _ = curve.getData()
     assert view.point_count("loss/train") == total
     assert 0 < len(drawn) <= 2 * columns + 4
+
+
+def test_a_one_point_starting_figure_is_drawn_as_a_marker(qtbot) -> None:
+    """lm's base-model bits per byte arrives once, before step 1: a marker, not an empty line."""
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.store.add(1, {"bits_per_byte/base": 1.78, "bits_per_byte/val": 1.77})
+    qtbot.waitUntil(lambda: view.point_count("bits_per_byte/val") == 1, timeout=5000)
+    view.store.add(2, {"bits_per_byte/val": 1.75})
+    qtbot.waitUntil(lambda: view.point_count("bits_per_byte/val") == 2, timeout=5000)
+    assert view.curves["bits_per_byte/base"].opts["symbol"] == "o"
+    assert view.curves["bits_per_byte/val"].opts["symbol"] is None  # a line again

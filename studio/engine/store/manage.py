@@ -80,11 +80,21 @@ def library_models(home: Home) -> list[dict]:
                 "size_bytes": sum(
                     f.stat().st_size for f in checkpoint.path.rglob("*") if f.is_file()
                 ),
+                # An imported model keeps its weights once, in base-models/, shared by every
+                # model fine-tuned from it: counted apart, so a fine-tune's adapter reads as
+                # the megabytes it is and the base as what it costs on disk.
+                "base_bytes": _folder_bytes(home.base_models / base)
+                if (base := checkpoint.manifest.get("base"))
+                else 0,
                 "from": _lineage_name(home, parent),
                 "runs": made_by,
             }
         )
     return models
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
 
 
 def metrics_csv(run: Run) -> str:

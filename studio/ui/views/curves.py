@@ -315,6 +315,14 @@ class CurvesView(QWidget):
                 if self.log_scale.isChecked():
                     values = np.where(values > 0, values, np.nan)
                 curve.setData(series.steps, values)
+                # A one-point series (lm's base model, measured before step 1) is the starting
+                # point the other curves are read against: a line of one point draws nothing, so
+                # it gets a marker (and loses it once it has a second point).
+                marker = "o" if len(series.steps) == 1 else None
+                if curve.opts.get("symbol") != marker:
+                    curve.setSymbol(marker)
+                    curve.setSymbolSize(9)
+                    curve.setSymbolBrush(colour_for(name))
             self._keep_range(group, names)
         self._drawn_version = store.version
         self.redraws += 1

@@ -93,7 +93,7 @@ class ModelLibrary(QDialog):
                 model["name"],
                 str(model["generator"]),
                 str(model["step"]),
-                format_bytes(model["size_bytes"]),
+                _size(model),
                 str(model["created"])[:16].replace("T", " "),
                 model["from"] or "—",
                 ", ".join(model["runs"]) or "—",
@@ -152,3 +152,10 @@ class ModelLibrary(QDialog):
             return False
         self.session.library_changed.emit()  # this table and the model picker follow
         return True
+
+
+def _size(model: dict) -> str:
+    """The model's own files, and the imported base model it is built on (stored once)."""
+    own = format_bytes(model["size_bytes"])
+    base = model.get("base_bytes")
+    return f"{own} + {format_bytes(base)} base" if base else own

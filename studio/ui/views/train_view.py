@@ -136,6 +136,8 @@ class TrainView(JobView):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(widget)
             samples.addWidget(box)
+            if widget is self.nearest:
+                self.nearest_box = box  # images only: hidden for text generators
         samples.setSizes([360, 300, 160, 200])
         top = QHBoxLayout()
         top.addWidget(self.progress, 1)
@@ -174,6 +176,7 @@ class TrainView(JobView):
             image = generator.modality == "image"
             self.previews.setVisible(image)
             self.text_previews.setVisible(not image)
+            self.nearest_box.setVisible(image)
         self._update_buttons()
 
     def _from_scratch(self) -> bool:
