@@ -187,6 +187,7 @@ class LMGenerator(Generator):
             "grad_clip": "Gradient clipping",
             "context": "Context (tokens)",
             "checkpointing": "Activation checkpointing",
+            "host_memory": "Memory use",
             "precision": "Precision",
             "encoding": "Text encoding",
             "val_fraction": "Held-out share",

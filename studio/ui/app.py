@@ -89,6 +89,7 @@ def build_window(home, settings, *, safe_mode: bool = False):
     from studio.engine import open_session
 
     from .binding_check import binding_warning
+    from .collector import UiThreadCollector
     from .main_window import MainWindow
     from .session import Session
     from .theme import apply_theme
@@ -100,6 +101,7 @@ def build_window(home, settings, *, safe_mode: bool = False):
     apply_theme(QApplication.instance(), theme)
     session = Session(open_session(home=home, settings=settings, safe_mode=safe_mode))
     window = MainWindow(session, theme)
+    window.collector = UiThreadCollector(window)  # before the worker starts (see collector.py)
     session.start()
     return window
 

@@ -119,7 +119,10 @@ def is_out_of_memory(error: BaseException) -> bool:
 
 def free_memory() -> None:
     """Return cached device memory after a job, so the next one (or another app) can use it."""
-    gc.collect()
+    # The window switches automatic collection off and collects on its own thread (a collection
+    # here, on its worker, could destroy Qt objects off the UI thread: studio/ui/collector.py).
+    if gc.isenabled():
+        gc.collect()
     host_memory.release()  # the heap memory a training job kept for reuse
     torch = sys.modules.get("torch")
     if torch is None:
