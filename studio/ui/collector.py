@@ -18,18 +18,34 @@ from PySide6.QtCore import QObject, QTimer
 
 INTERVAL_MS = 500
 
+# Windows alive with a collector, and whether collection was automatic before the first: it is
+# switched back on only when the last of them is gone (a closed window's deferred deletion can
+# come while the next window trains).
+_live = 0
+_was_enabled = True
+
+
+def _window_gone(*_args: object) -> None:
+    global _live
+    _live -= 1
+    if _live == 0 and _was_enabled:
+        gc.enable()
+
 
 class UiThreadCollector(QObject):
     def __init__(self, parent: QObject) -> None:
+        global _live, _was_enabled
         super().__init__(parent)
-        restore = gc.isenabled()
+        if _live == 0:
+            _was_enabled = gc.isenabled()
+        _live += 1
         gc.disable()
         self.timer = QTimer(self)
         self.timer.setInterval(INTERVAL_MS)
         self.timer.timeout.connect(self.collect)
         self.timer.start()
         # A plain function, not a method: it runs while this object is being destroyed too.
-        parent.destroyed.connect(lambda *_args: gc.enable() if restore else None)
+        parent.destroyed.connect(_window_gone)
 
     def collect(self) -> int:
         """Collect the generations whose counts passed their thresholds (0 if none did)."""

@@ -23,5 +23,10 @@ def test_collection_moves_to_the_ui_thread_while_the_window_lives(qtbot) -> None
         Cycle()
     assert collector.collect() > 0  # the timer's work: the cycles are found, on this thread
     qtbot.waitUntil(lambda: collector.timer.isActive(), timeout=1000)
-    window.deleteLater()
-    qtbot.waitUntil(gc.isenabled, timeout=2000)  # automatic again once the window is gone
+    second = QWidget()
+    UiThreadCollector(second)
+    window.deleteLater()  # one window gone, one still alive: still off
+    qtbot.wait(50)
+    assert not gc.isenabled()
+    second.deleteLater()
+    qtbot.waitUntil(gc.isenabled, timeout=2000)  # automatic again once the last window is gone
