@@ -20,6 +20,9 @@ from studio.engine import Session as EngineSession
 from .models.jobs import JobRecord, JobTable
 from .worker import GpuWorker
 
+#: Job kinds that only read the library folder: changing the folder cancels them, never waits.
+LIBRARY_READERS = frozenset({"datacheck", "calibrate", "find-models"})
+
 
 class Session(QObject):
     #: (job id, events of that job in order) — every view filters by the job ids it started.
@@ -178,22 +181,33 @@ class Session(QObject):
         titles = [r.title for r in self.jobs if not r.ended]
         return titles or (["a job that is ending"] if self.worker.busy else [])
 
+    def _library_writers(self) -> list[str]:
+        """Titles of the unfinished jobs that write into the library, or hold it while they end."""
+        titles = [r.title for r in self.jobs if not r.ended and r.kind not in LIBRARY_READERS]
+        ending = [kind for kind in self.worker.held_kinds() if kind not in LIBRARY_READERS]
+        return titles or (["a job that is ending"] if ending else [])
+
     def switch_library(self, root: Path) -> None:
         """Use the library folder ``root`` from now on, at once: models, runs, samples, history
         and settings are read from it (the plugins stay loaded as they are).
 
-        Refused (StudioError, the current folder kept) while a job waits or runs: a training
-        writes its run into the library it started in, and an import its model.
+        Refused (StudioError, the current folder kept) while a job that writes waits or runs: a
+        training writes its run into the library it started in, and an import its model. Jobs
+        that only read it (a data check, a calibration, a search for models) are cancelled: the
+        views run them again against the new library.
         """
         root = Path(root).expanduser()
         if root == self.home.root:
             return
-        busy = self.unfinished_jobs()
+        busy = self._library_writers()
         if busy:
             raise StudioError(
                 f"the library folder stays {self.home.root} while jobs run "
                 f"({', '.join(busy)}); let them finish or cancel them, then change it again"
             )
+        for record in self.jobs:
+            if not record.ended and record.kind in LIBRARY_READERS:
+                self.cancel(record.id)
         self.engine = self.engine.moved_to(root)
         self.home, self.settings = self.engine.home, self.engine.settings
         self.worker.device_choice = self.settings.get("device", "auto")

@@ -173,6 +173,11 @@ class GpuWorker(QThread):
         with self._lock:
             return bool(self._jobs)
 
+    def held_kinds(self) -> list[str]:
+        """The kinds of the jobs the worker still holds: waiting, running, or ending."""
+        with self._lock:
+            return [job.kind for job in self._jobs.values()]
+
     def stop(self, timeout_ms: int = 60_000) -> bool:
         """Cancel everything and end the thread; True when it ended in time.
 

@@ -19,6 +19,50 @@ STORE_VARIABLES = (
 )
 
 
+#: How long a modal dialog may wait for an answer before the test is failed for it.
+STRAY_DIALOG_SECONDS = 20
+
+
+@pytest.fixture(autouse=True)
+def stray_dialogs(qapp) -> Iterator[list[str]]:
+    """Fail a test that leaves a modal dialog unanswered, saying what the dialog said.
+
+    A dialog nobody answers blocks the event loop in its own ``exec``, where no Python timeout
+    can reach the test: the suite would hang to CI's limit with no word of why. A timer still
+    runs inside that loop, so it closes the dialog and the test fails with the dialog's text.
+    """
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+    stray: list[str] = []
+    seen: dict[str, object] = {"widget": None, "ticks": 0}
+
+    def look() -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None or widget is not seen["widget"]:
+            seen.update(widget=widget, ticks=0)
+            return
+        seen["ticks"] = int(seen["ticks"]) + 1
+        if seen["ticks"] < STRAY_DIALOG_SECONDS:
+            return
+        text = widget.text() if isinstance(widget, QMessageBox) else ""
+        stray.append(f"{widget.windowTitle()!r}: {text}".strip())
+        seen.update(widget=None, ticks=0)
+        if isinstance(widget, QDialog):
+            widget.reject()
+        else:
+            widget.close()
+
+    timer = QTimer()
+    timer.setInterval(1000)
+    timer.timeout.connect(look)
+    timer.start()
+    yield stray
+    timer.stop()
+    if stray:
+        pytest.fail(f"a modal dialog waited {STRAY_DIALOG_SECONDS} s unanswered: {stray}")
+
+
 @pytest.fixture
 def model_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty HOME for the scan of other apps' models: a test lays out the stores it needs

@@ -130,3 +130,23 @@ def test_the_library_folder_is_kept_while_a_job_runs(
     qtbot.waitUntil(lambda: not window.session.worker.busy, timeout=30_000)
     _choose_library(window, tmp_path / "elsewhere")  # once the job ended, the switch is made
     assert window.session.home.root == tmp_path / "elsewhere"
+
+
+def test_a_data_check_in_flight_never_holds_the_library_folder(
+    qtbot, window, corpus, tmp_path, app_settings
+) -> None:
+    # A data check only reads the library (the chosen model's tokenizer): the user who changes
+    # the folder while one runs gets the new folder at once, and the check runs again there.
+    window.session.set_generator("tinychar")
+    picker = window.train_view.dataset
+    first_check = picker.set_path(corpus)
+    assert first_check is not None
+    record = window.session.jobs.get(first_check)
+    assert record is not None and not record.ended  # no event loop has run since it was queued
+    window.session.switch_library(tmp_path / "elsewhere")
+    assert window.session.home.root == tmp_path / "elsewhere"
+    assert picker.job_id not in (None, first_check)  # checked again, against the new folder
+    wait_job(qtbot, window, first_check)
+    assert isinstance(wait_job(qtbot, window, picker.job_id), Finished)
+    qtbot.waitUntil(lambda: picker.report is not None)
+    assert "Checking" not in picker.report_view.toPlainText()

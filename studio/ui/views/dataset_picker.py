@@ -75,6 +75,9 @@ class DatasetPicker(JobView):
         self.paths: dict[str, str] = {}
         self.modality = ""
         session.generator_changed.connect(self._on_generator)
+        # A new library folder cancels the check in flight (it read the old one): check again.
+        session.library_switched.connect(self.check)
+        session.model_changed.connect(self._on_model)
 
     def value(self) -> Path | None:
         text = self.path.text().strip()
@@ -94,6 +97,12 @@ class DatasetPicker(JobView):
             self.path.setText(self.paths.get(modality, ""))
             self.report_view.clear()
         self.check()
+
+    def _on_model(self, *_args) -> None:
+        # A generator that only fine-tunes reads the data with the chosen model's tokenizer.
+        generator = self.session.generator
+        if generator is not None and not getattr(generator, "trains_from_scratch", True):
+            self.check()
 
     def check(self, *_args) -> int | None:
         path = self.value()
