@@ -332,6 +332,8 @@ class MainWindow(QMainWindow):
         }
         self.qsettings.endGroup()
         picker.path.setText(picker.paths.get(picker.modality, ""))
+        if picker.path.text():
+            picker.check()  # the report of last time's data, not an empty box under its path
 
     def save_layout(self) -> None:
         self.qsettings.setValue("geometry", self.saveGeometry())

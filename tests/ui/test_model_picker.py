@@ -115,3 +115,30 @@ def test_the_model_library_shows_lineage_and_renames_and_removes(qtbot, window, 
     answer_next_question(QMessageBox.StandardButton.Yes)
     assert library.remove_selected()
     assert library.names() == [parent_name]
+
+
+def test_a_generator_that_only_fine_tunes_asks_for_a_model(qtbot, window, corpus, tmp_path) -> None:
+    from support import tiny_lm
+
+    from studio.ui.views.dataset_picker import NEEDS_A_MODEL
+    from studio.ui.views.model_picker import BRING_A_MODEL_HINT, NO_MODEL
+
+    picker, data = window.models, window.train_view.dataset
+    window.session.set_generator("lm")
+    # lm cannot start from nothing: no "New untrained model", but how to add one.
+    assert [picker.itemText(i) for i in range(picker.count())] == [NO_MODEL]
+    assert picker.hint.isVisible() and picker.hint.text() == BRING_A_MODEL_HINT
+    assert "Add a model" in BRING_A_MODEL_HINT  # the Model menu's own words
+    assert window.model_import.action.text().startswith("Add a model")
+    # Its data check needs the model's tokenizer: none runs, and the report says why.
+    assert data.set_path(corpus) is None
+    assert data.report_view.toPlainText() == NEEDS_A_MODEL
+    assert not [r for r in window.session.jobs if r.kind == "datacheck"]
+    # Once a model is added it is chosen, and the data is checked with it.
+    job = window.model_import.submit(tiny_lm.llama_folder(tmp_path / "tiny-llama"), "voice")
+    assert isinstance(wait_job(qtbot, window, job), Finished)
+    qtbot.waitUntil(lambda: window.session.model_ref == "voice")
+    assert [picker.itemText(i) for i in range(picker.count())] == ["voice  ·  step 0"]
+    assert not picker.hint.isVisible()
+    qtbot.waitUntil(lambda: data.report is not None, timeout=30_000)
+    assert len(data.report["used"]) == 1

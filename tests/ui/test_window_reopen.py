@@ -53,6 +53,11 @@ def test_layout_and_last_choices_persist(qtbot, window, home, corpus: Path) -> N
         assert again.generators.currentItem().text(0) == "Tiny pixel model (test)"
         assert again.tabs.currentIndex() == 2
         assert again.train_view.dataset.path.text() == str(corpus)
+        # ... and checked again: its report shows, not an empty box under the path.
+        report = again.train_view.dataset.report_view
+        qtbot.waitUntil(lambda: report.toPlainText() not in ("", "Checking…"), timeout=30_000)
+        # (a text file for a pixel model: the check says so, as it did before the restart)
+        assert report.toPlainText().startswith("Not usable: no readable images in")
     finally:
         again.session.shutdown()
 

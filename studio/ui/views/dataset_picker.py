@@ -22,6 +22,11 @@ from studio.engine import Event, Failed, Finished
 from ..session import Session
 from .job_binding import JobView
 
+NEEDS_A_MODEL = (
+    "Choose the model to fine-tune first (Model, on the left), or add one (Model → Add a "
+    "model…). The data is read with that model's own tokenizer."
+)
+
 
 def format_report(report: dict) -> str:
     used, skipped = report.get("used", []), report.get("skipped", [])
@@ -116,6 +121,11 @@ class DatasetPicker(JobView):
         self.path_changed.emit(str(path))
         if not path.exists():
             self.report_view.setPlainText(f"No file or folder at {path}")
+            return None
+        generator = self.session.generator
+        if not getattr(generator, "trains_from_scratch", True) and not self.session.model_ref:
+            # Its data check reads with the chosen model's tokenizer: nothing to read with yet.
+            self.report_view.setPlainText(NEEDS_A_MODEL)
             return None
         self.report_view.setPlainText("Checking…")
         job_id = self.session.check_data(path)

@@ -1,6 +1,9 @@
 """The model picker: the library's models for the chosen generator, newest first, or a new
 untrained one. A trained model is chosen unless the user asked for a new one: an untrained
-model writes noise. After a training finishes, its model is chosen."""
+model writes noise. After a training finishes, its model is chosen.
+
+A generator that only fine-tunes (lm: a pretrained model the writer brings) offers no untrained
+model: with none of its models in the library, the picker says how to add one instead."""
 
 from __future__ import annotations
 
@@ -16,6 +19,12 @@ from ..session import Session
 NEW_MODEL = "New untrained model"
 UNTRAINED_HINT = (
     "An untrained model makes noise. Train one on the Train tab, or choose a trained one here."
+)
+NO_MODEL = "No model yet"
+BRING_A_MODEL_HINT = (
+    "This generator writes with a model you already have. Add a Hugging Face folder or a .gguf "
+    "file (Model → Add a model…), or one of the models found on this computer "
+    "(Model → Models on this computer…)."
 )
 
 
@@ -43,18 +52,23 @@ class ModelPicker(QComboBox):
         generator = self.session.generator_id
         mine = [m for m in list_models(self.session.home) if m.get("generator") == generator]
         mine.sort(key=lambda m: str(m.get("created", "")), reverse=True)
+        scratch = self._trains_from_scratch()
         self.blockSignals(True)
         self.clear()
-        self.addItem(NEW_MODEL, "")
+        if scratch:
+            self.addItem(NEW_MODEL, "")
+        elif not mine:
+            self.addItem(NO_MODEL, "")
         for model in mine:
             label = f"{model['name']}  ·  step {model.get('step', '?')}"
             self.addItem(label, model["path"] if model["kind"] == "run" else model["name"])
             if model.get("info"):  # an imported model: what it is, and what it needs
                 tip = "\n".join([describe_import(model["info"]), *model.get("warnings", [])])
                 self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        index = self.findData(keep) if keep or generator in self.new_chosen else -1
+        new_chosen = scratch and generator in self.new_chosen
+        index = self.findData(keep) if keep or new_chosen else -1
         if index < 0:
-            index = 1 if self.count() > 1 and generator not in self.new_chosen else 0
+            index = (1 if scratch else 0) if mine and not new_chosen else 0
         self.setCurrentIndex(index)
         self.blockSignals(False)
         self.session.set_model(self.currentData() or "")
@@ -87,5 +101,9 @@ class ModelPicker(QComboBox):
             self.refresh()
             self.choose(Path(event.result.model).name)
 
+    def _trains_from_scratch(self) -> bool:
+        return getattr(self.session.generator, "trains_from_scratch", True)
+
     def _show_hint(self) -> None:
+        self.hint.setText(UNTRAINED_HINT if self._trains_from_scratch() else BRING_A_MODEL_HINT)
         self.hint.setVisible(self.count() > 0 and not self.currentData())
