@@ -89,7 +89,7 @@ class Session(QObject):
     def submit(self, job: Job) -> int:
         job_id = self.worker.submit(job)
         # Deliveries reach this thread's event loop later, so the record exists before them.
-        self.jobs.add(job_id, job.kind, job.title, device=job.needs_device)
+        self.jobs.add(job_id, job.kind, job.title, device=job.needs_device, lane=job.lane)
         self.job_queued.emit(job_id, job.title, job.kind)
         return job_id
 

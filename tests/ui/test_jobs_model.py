@@ -48,3 +48,18 @@ def test_the_device_queue_reorders_without_touching_the_rest() -> None:
     assert [r.id for r in table.waiting()] == [4, 2, 3]
     assert [r.id for r in table] == [1, 4, 2, 3, 5]
     assert [r.id for r in table.waiting(device=False)] == [5]
+
+
+def test_a_side_lane_counts_the_jobs_ahead_of_each() -> None:
+    from studio.ui.views.jobs_panel import describe_state
+
+    table = JobTable()
+    table.add(1, "train", "Train")  # the device queue is not a lane
+    table.add(2, "import", "Import a", device=False, lane="import")
+    table.add(3, "datacheck", "Check", device=False, lane="side")
+    table.add(4, "import", "Import b", device=False, lane="import")
+    assert [table.ahead_in_lane(table.get(i)) for i in (1, 2, 3, 4)] == [0, 0, 0, 1]
+    assert describe_state(table.get(4), None, 1) == "waiting beside"
+    table.apply(2, [Started("import", "Import a"), Finished(None)])
+    assert table.ahead_in_lane(table.get(4)) == 0
+    assert describe_state(table.get(4), None, 0) == "starting"

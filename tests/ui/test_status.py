@@ -85,3 +85,16 @@ def test_the_theme_applies_at_once(qtbot, window) -> None:
     window.session.settings.set("theme", "dark")
     window.apply_settings()
     assert app.property("studio_theme") == "dark"
+
+
+def test_a_side_job_behind_another_in_its_lane_reads_waiting(qtbot, window, corpus: Path) -> None:
+    # Two data checks share the side lane: the second waits for the first, and says so.
+    window.session.set_generator("tinychar")
+    first = window.session.check_data(corpus)
+    second = window.session.check_data(corpus)
+    rows = window.jobs.items
+    assert rows[first].text(1) == "starting"
+    assert rows[second].text(1) == "waiting beside"
+    wait_job(qtbot, window, first)
+    wait_job(qtbot, window, second)
+    assert [rows[first].text(1), rows[second].text(1)] == ["done", "done"]

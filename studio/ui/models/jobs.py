@@ -31,8 +31,10 @@ class JobRecord:
     id: int
     kind: str  # "train", "generate", "datacheck", ...
     title: str
-    # Jobs that need the device wait in its queue; the others run beside it at once.
+    # Jobs that need the device wait in its queue; the others run beside it, one at a time per
+    # lane ("side", "import"): the lane's first job starts at once, the next waits for it.
     device: bool = True
+    lane: str = ""
     state: str = QUEUED
     done: int = 0
     total: int = 0
@@ -65,8 +67,10 @@ class JobTable:
         """``listener(record)`` after every change (a new job, or events applied)."""
         self._listeners.append(listener)
 
-    def add(self, job_id: int, kind: str, title: str, *, device: bool = True) -> JobRecord:
-        record = JobRecord(job_id, kind, title, device=device)
+    def add(
+        self, job_id: int, kind: str, title: str, *, device: bool = True, lane: str = ""
+    ) -> JobRecord:
+        record = JobRecord(job_id, kind, title, device=device, lane="" if device else lane)
         self._records[job_id] = record
         self._notify(record)
         return record
@@ -104,6 +108,16 @@ class JobTable:
     def waiting(self, *, device: bool = True) -> list[JobRecord]:
         """Queued jobs of the device queue (or of the side lane), in queue order."""
         return [r for r in self if r.state == QUEUED and r.device == device]
+
+    def ahead_in_lane(self, record: JobRecord) -> int:
+        """How many unfinished jobs of ``record``'s side lane were queued before it."""
+        if record.device:
+            return 0
+        return sum(
+            1
+            for r in self._records.values()
+            if r.lane == record.lane and not r.ended and r.id < record.id
+        )
 
     def running(self) -> list[JobRecord]:
         return [r for r in self if r.state == RUNNING]

@@ -22,13 +22,14 @@ from .details import failure_box
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-STATE_TEXTS = ("running beside", "waiting (10 in queue)", "cancelled")
+STATE_TEXTS = ("running beside", "waiting beside", "waiting (10 in queue)", "cancelled")
 
 
-def describe_state(record: JobRecord, place: int | None) -> str:
+def describe_state(record: JobRecord, place: int | None, ahead_in_lane: int = 0) -> str:
+    """``place``: in the device queue; ``ahead_in_lane``: jobs before it in its side lane."""
     if record.state == QUEUED:
         if not record.device:
-            return "starting"
+            return "waiting beside" if ahead_in_lane else "starting"
         return "next" if place == 0 else f"waiting ({place + 1} in queue)"
     if record.state == RUNNING and not record.device:
         return "running beside"
@@ -95,9 +96,13 @@ class JobsPanel(QWidget):
             self.items[job_id] = item
             self.tree.setCurrentItem(item)
         self._draw(record)
-        # Queue positions shift for every waiting job when one is added, moves or starts.
+        # Queue positions shift for every waiting job when one is added, moves or starts; a side
+        # lane's next job stops waiting when the one before it ends.
         for other in self.session.jobs.waiting():
             self._draw(other)
+        for other in self.session.jobs:
+            if not other.device and other.state == QUEUED and other is not record:
+                self._draw(other)
         self._update_buttons()
 
     def _draw(self, record: JobRecord) -> None:
@@ -106,7 +111,8 @@ class JobsPanel(QWidget):
             return
         waiting = [r.id for r in self.session.jobs.waiting()]
         place = waiting.index(record.id) if record.id in waiting else None
-        item.setText(1, describe_state(record, place))
+        ahead = self.session.jobs.ahead_in_lane(record)
+        item.setText(1, describe_state(record, place, ahead))
         item.setText(2, describe_progress(record))
         if record.failure is not None:
             item.setToolTip(1, record.failure.message)
