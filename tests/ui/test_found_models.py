@@ -159,3 +159,25 @@ def test_an_empty_machine_says_where_it_looked(qtbot, window, model_stores) -> N
     assert dialog.tabs.currentIndex() == 0
     window.found_action.trigger()
     assert dialog.tabs.currentWidget() is found
+
+
+def test_a_search_in_flight_when_the_library_changes_runs_again(
+    qtbot, window, model_stores, tmp_path
+) -> None:
+    (model_stores / ".lmstudio" / "models").mkdir(parents=True)
+    dialog = window.open_found()
+    qtbot.addWidget(dialog)
+    found = dialog.found
+    first = found.job_id
+    assert first is not None  # showing the tab started the search; no event loop ran since
+    window.session.switch_library(tmp_path / "elsewhere")  # it only reads: cancelled, not refused
+    assert window.session.home.root == tmp_path / "elsewhere"
+
+    def searches() -> list:
+        return [r for r in window.session.jobs if r.kind == "find-models"]
+
+    # The first search ends (cancelled, or done just before the cancel reached it): a second runs.
+    qtbot.waitUntil(lambda: len(searches()) == 2 and searches()[1].ended, timeout=60_000)
+    first_record, second = searches()
+    assert first_record.id == first and first_record.state in ("cancelled", "done")
+    assert second.state == "done" and "No models found" in found.status.text()

@@ -144,6 +144,9 @@ class FoundModelsView(JobView):
     def ended(self, event: Event) -> None:
         if isinstance(event, Failed):
             self.status.setText("The search stopped on an error.")
+        elif not self.scanned and self.isVisible():
+            # A new library folder cancelled the search in flight: look again, for the new one.
+            self.scan()
 
     def show_scan(self, found: FoundModels) -> None:
         scan = found.scan
