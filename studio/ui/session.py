@@ -21,7 +21,10 @@ from .models.jobs import JobRecord, JobTable
 from .worker import GpuWorker
 
 #: Job kinds that only read the library folder: changing the folder cancels them, never waits.
-LIBRARY_READERS = frozenset({"datacheck", "calibrate", "find-models"})
+LIBRARY_READERS = frozenset({"datacheck", "find-models"})
+#: Job kinds that never touch it (a calibration trains in a temporary library of its own): they
+#: go on through a change of folder.
+LIBRARY_FREE = frozenset({"calibrate"})
 
 
 class Session(QObject):
@@ -183,8 +186,9 @@ class Session(QObject):
 
     def _library_writers(self) -> list[str]:
         """Titles of the unfinished jobs that write into the library, or hold it while they end."""
-        titles = [r.title for r in self.jobs if not r.ended and r.kind not in LIBRARY_READERS]
-        ending = [kind for kind in self.worker.held_kinds() if kind not in LIBRARY_READERS]
+        free = LIBRARY_READERS | LIBRARY_FREE
+        titles = [r.title for r in self.jobs if not r.ended and r.kind not in free]
+        ending = [kind for kind in self.worker.held_kinds() if kind not in free]
         return titles or (["a job that is ending"] if ending else [])
 
     def switch_library(self, root: Path) -> None:
@@ -193,8 +197,9 @@ class Session(QObject):
 
         Refused (StudioError, the current folder kept) while a job that writes waits or runs: a
         training writes its run into the library it started in, and an import its model. Jobs
-        that only read it (a data check, a calibration, a search for models) are cancelled: the
-        views run them again against the new library.
+        that only read it (a data check, a search for models) are cancelled: the views run them
+        again against the new library. A calibration, which uses no library of the user's, goes
+        on.
         """
         root = Path(root).expanduser()
         if root == self.home.root:

@@ -150,3 +150,11 @@ def test_a_data_check_in_flight_never_holds_the_library_folder(
     assert isinstance(wait_job(qtbot, window, picker.job_id), Finished)
     qtbot.waitUntil(lambda: picker.report is not None)
     assert "Checking" not in picker.report_view.toPlainText()
+
+
+def test_a_calibration_goes_on_through_a_change_of_library(qtbot, window, tmp_path) -> None:
+    # The welcome panel's estimate trains a few steps in a temporary library of its own.
+    job = window.session.calibrate("tinychar")
+    window.session.switch_library(tmp_path / "elsewhere")
+    assert window.session.home.root == tmp_path / "elsewhere"
+    assert isinstance(wait_job(qtbot, window, job), Finished)
