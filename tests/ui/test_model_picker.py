@@ -142,3 +142,18 @@ def test_a_generator_that_only_fine_tunes_asks_for_a_model(qtbot, window, corpus
     assert not picker.hint.isVisible()
     qtbot.waitUntil(lambda: data.report is not None, timeout=30_000)
     assert len(data.report["used"]) == 1
+    checks = [r for r in window.session.jobs if r.kind == "datacheck"]
+    # A fine-tune of it has the same base, so the same tokenizer: when it finishes and is chosen,
+    # the data is not checked again.
+    window.train_view.form.set_values({"steps": 2})
+    tuned = wait_job(qtbot, window, window.train_view.train())
+    assert isinstance(tuned, Finished), tuned
+    assert window.session.model_ref == Path(tuned.result.model).name
+    assert [r for r in window.session.jobs if r.kind == "datacheck"] == checks
+    # Another base model has its own tokenizer: the data is checked again, with it.
+    job = window.model_import.submit(tiny_lm.gpt2_folder(tmp_path / "tiny-gpt2"), "other")
+    assert isinstance(wait_job(qtbot, window, job), Finished)
+    picker.choose("other")
+    assert window.session.model_ref == "other"
+    qtbot.waitUntil(lambda: data.report is not None, timeout=30_000)
+    assert len([r for r in window.session.jobs if r.kind == "datacheck"]) == len(checks) + 1

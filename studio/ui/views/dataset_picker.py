@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.engine import Event, Failed, Finished
+from studio.engine import Event, Failed, Finished, list_models
 
 from ..session import Session
 from .job_binding import JobView
@@ -79,6 +79,8 @@ class DatasetPicker(JobView):
         # Text and pictures live in different folders: each kind of generator keeps its own.
         self.paths: dict[str, str] = {}
         self.modality = ""
+        # The path and base model (for a generator that reads with a model) of the last check.
+        self._checked_with: tuple[Path, str | None] | None = None
         session.generator_changed.connect(self._on_generator)
         # A new library folder cancels the check in flight (it read the old one): check again.
         session.library_switched.connect(self.check)
@@ -104,10 +106,23 @@ class DatasetPicker(JobView):
         self.check()
 
     def _on_model(self, *_args) -> None:
-        # A generator that only fine-tunes reads the data with the chosen model's tokenizer.
+        # A generator that only fine-tunes reads the data with the chosen model's tokenizer: a
+        # new model means a new check, unless it has the same base model (so the same tokenizer,
+        # as for a fine-tune that just finished) and that check is done or under way.
         generator = self.session.generator
-        if generator is not None and not getattr(generator, "trains_from_scratch", True):
+        if generator is None or getattr(generator, "trains_from_scratch", True):
+            return
+        base = self._base_of(self.session.model_ref)
+        same = base is not None and (self.value(), base) == self._checked_with
+        if not (same and (self.report is not None or self.job_id is not None)):
             self.check()
+
+    def _base_of(self, reference: str) -> str | None:
+        """The content hash of ``reference``'s base model (its tokenizer's), if it has one."""
+        for model in list_models(self.session.home) if reference else ():
+            if reference in (model["name"], model["path"]):
+                return model.get("base")
+        return None
 
     def check(self, *_args) -> int | None:
         path = self.value()
@@ -128,6 +143,7 @@ class DatasetPicker(JobView):
             self.report_view.setPlainText(NEEDS_A_MODEL)
             return None
         self.report_view.setPlainText("Checking…")
+        self._checked_with = (path, self._base_of(self.session.model_ref))
         job_id = self.session.check_data(path)
         self.follow(job_id)
         return job_id
