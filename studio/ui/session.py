@@ -69,6 +69,13 @@ class Session(QObject):
         except StudioError:
             return None
 
+    @property
+    def fine_tunes_only(self) -> bool:
+        """Whether the selected generator only fine-tunes a model the user brings (lm): it has
+        no untrained model, and reads training data with the chosen model's tokenizer."""
+        generator = self.generator
+        return generator is not None and not getattr(generator, "trains_from_scratch", True)
+
     def set_generator(self, generator_id: str) -> None:
         if generator_id != self.generator_id:
             self.generator_id = generator_id
@@ -170,19 +177,11 @@ class Session(QObject):
         return self.submit(CalibrationJob(self.host, generator_id, device))
 
     def check_data(self, source: Path, params: dict[str, Any] | None = None) -> int:
-        generator = self.generator
         # A generator that only fine-tunes reads the data with the chosen model (lm's tokenizer).
-        model = None
-        if generator is not None and not getattr(generator, "trains_from_scratch", True):
-            model = self.model_ref or None
+        model = (self.model_ref or None) if self.fine_tunes_only else None
         return self.submit(self.engine.data_check_job(self.generator_id, source, params, model))
 
     # -- the library folder ---------------------------------------------------------------------
-
-    def unfinished_jobs(self) -> list[str]:
-        """Titles of the jobs that wait or run (the worker's view and the job table's)."""
-        titles = [r.title for r in self.jobs if not r.ended]
-        return titles or (["a job that is ending"] if self.worker.busy else [])
 
     def _library_writers(self) -> list[str]:
         """Titles of the unfinished jobs that write into the library, or hold it while they end."""

@@ -79,8 +79,8 @@ class DatasetPicker(JobView):
         # Text and pictures live in different folders: each kind of generator keeps its own.
         self.paths: dict[str, str] = {}
         self.modality = ""
-        # The path and base model (for a generator that reads with a model) of the last check.
-        self._checked_with: tuple[Path, str | None] | None = None
+        # The path and the chosen model of the last check (lm reads with the model's tokenizer).
+        self._checked_with: tuple[Path, str] | None = None
         session.generator_changed.connect(self._on_generator)
         # A new library folder cancels the check in flight (it read the old one): check again.
         session.library_switched.connect(self.check)
@@ -109,20 +109,21 @@ class DatasetPicker(JobView):
         # A generator that only fine-tunes reads the data with the chosen model's tokenizer: a
         # new model means a new check, unless it has the same base model (so the same tokenizer,
         # as for a fine-tune that just finished) and that check is done or under way.
-        generator = self.session.generator
-        if generator is None or getattr(generator, "trains_from_scratch", True):
+        if not self.session.fine_tunes_only:
             return
-        base = self._base_of(self.session.model_ref)
-        same = base is not None and (self.value(), base) == self._checked_with
-        if not (same and (self.report is not None or self.job_id is not None)):
+        checked = self._checked_with
+        done_or_running = self.report is not None or self.job_id is not None
+        if not (checked and checked[0] == self.value() and done_or_running):
             self.check()
-
-    def _base_of(self, reference: str) -> str | None:
-        """The content hash of ``reference``'s base model (its tokenizer's), if it has one."""
-        for model in list_models(self.session.home) if reference else ():
-            if reference in (model["name"], model["path"]):
-                return model.get("base")
-        return None
+            return
+        bases = {
+            ref: model.get("base")
+            for model in list_models(self.session.home)
+            for ref in (model["name"], model["path"])
+        }
+        base = bases.get(self.session.model_ref)
+        if base is None or base != bases.get(checked[1]):
+            self.check()
 
     def check(self, *_args) -> int | None:
         path = self.value()
@@ -137,13 +138,12 @@ class DatasetPicker(JobView):
         if not path.exists():
             self.report_view.setPlainText(f"No file or folder at {path}")
             return None
-        generator = self.session.generator
-        if not getattr(generator, "trains_from_scratch", True) and not self.session.model_ref:
+        if self.session.fine_tunes_only and not self.session.model_ref:
             # Its data check reads with the chosen model's tokenizer: nothing to read with yet.
             self.report_view.setPlainText(NEEDS_A_MODEL)
             return None
         self.report_view.setPlainText("Checking…")
-        self._checked_with = (path, self._base_of(self.session.model_ref))
+        self._checked_with = (path, self.session.model_ref)
         job_id = self.session.check_data(path)
         self.follow(job_id)
         return job_id

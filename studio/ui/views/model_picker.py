@@ -52,7 +52,7 @@ class ModelPicker(QComboBox):
         generator = self.session.generator_id
         mine = [m for m in list_models(self.session.home) if m.get("generator") == generator]
         mine.sort(key=lambda m: str(m.get("created", "")), reverse=True)
-        scratch = self._trains_from_scratch()
+        scratch = not self.session.fine_tunes_only
         self.blockSignals(True)
         self.clear()
         if scratch:
@@ -101,9 +101,6 @@ class ModelPicker(QComboBox):
             self.refresh()
             self.choose(Path(event.result.model).name)
 
-    def _trains_from_scratch(self) -> bool:
-        return getattr(self.session.generator, "trains_from_scratch", True)
-
     def _show_hint(self) -> None:
-        self.hint.setText(UNTRAINED_HINT if self._trains_from_scratch() else BRING_A_MODEL_HINT)
+        self.hint.setText(BRING_A_MODEL_HINT if self.session.fine_tunes_only else UNTRAINED_HINT)
         self.hint.setVisible(self.count() > 0 and not self.currentData())

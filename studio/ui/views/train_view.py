@@ -179,15 +179,11 @@ class TrainView(JobView):
             self.nearest_box.setVisible(image)
         self._update_buttons()
 
-    def _from_scratch(self) -> bool:
-        generator = self.session.generator
-        return generator is None or getattr(generator, "trains_from_scratch", True)
-
     def _update_buttons(self, *_args) -> None:
         idle = self.job_id is None
         ready = self.form is not None
         chosen = bool(self.session.model_ref)
-        scratch = self._from_scratch()
+        scratch = not self.session.fine_tunes_only
         # While a run trains, Train queues the next one on the device. A generator that only
         # fine-tunes (lm) has one action: Train fine-tunes the chosen model.
         self.train_button.setText(
@@ -240,7 +236,7 @@ class TrainView(JobView):
             self.form.reveal_errors()
             self.eta.setText("Fix the parameters marked in red")
             return None
-        if not self._from_scratch():
+        if self.session.fine_tunes_only:
             if not self.session.model_ref:
                 self.eta.setText("Choose or import a model to fine-tune first")
                 return None
