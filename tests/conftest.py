@@ -18,6 +18,9 @@ import pytest
 from support.broken_plugins import BROKEN
 from support.entrypoints import TEST_PLUGINS, install_test_generators, subprocess_env
 
+# A test past its time limit ends the run with a report of every thread (support/hang_report.py).
+pytest_plugins = ["support.hang_report"]
+
 TEST_PLUGIN_NAMES = ["testgen", *BROKEN]
 # The import check's key for the test generators: their dist-info has no RECORD (sha256 of "").
 TESTGEN_CHECK = "testgen=studio-testgen==1.0#e3b0c44298fc1c14"

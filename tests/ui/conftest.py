@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def model_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def window(qtbot, plugin_site: Path, home) -> Iterator:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
     from studio.engine.settings import Settings
     from studio.ui.app import build_window
 
@@ -92,6 +96,11 @@ def window(qtbot, plugin_site: Path, home) -> Iterator:
     main.show()
     qtbot.waitExposed(main)
     yield main
-    main.session.shutdown()
+    assert main.session.shutdown(), "the worker's threads did not end"
     main.close()
     main.deleteLater()
+    # The window and what Python still holds of it go now, in this test's teardown: a deletion
+    # left to the next event loop would run inside whichever test comes next, and a problem in
+    # it would be reported there.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
