@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from types import FrameType
@@ -75,25 +76,46 @@ def hang_report(nodeid: str, seconds: float) -> str:
     return "\n".join(out) + "\n"
 
 
-def watch(item, seconds: float) -> threading.Timer:
-    """Arm the report for ``item``; the caller cancels the timer when the test ends in time."""
+#: How often the watch looks at the clock, and the longest gap between two looks it counts.
+TICK_S = 1.0
+LONGEST_GAP_S = 5.0
 
-    def report() -> None:
+
+def watch(item, seconds: float) -> threading.Event:
+    """Arm the report for ``item``; setting the returned event (the test ended) disarms it.
+
+    The limit counts time this process was awake. A gap between two looks much longer than the
+    tick means the machine or its container was suspended (a shared CI host): the test did not
+    run then, and counting the gap would report a hang that was not one.
+    """
+    done = threading.Event()
+
+    def look() -> None:
+        awake, suspended = 0.0, 0.0
+        last = time.monotonic()
+        while not done.wait(TICK_S):
+            now = time.monotonic()
+            gap, last = now - last, now
+            awake += min(gap, LONGEST_GAP_S)
+            suspended += max(0.0, gap - LONGEST_GAP_S)
+            if awake >= seconds:
+                report(awake, suspended)
+
+    def report(awake: float, suspended: float) -> None:
         capture = item.config.pluginmanager.getplugin("capturemanager")
         if capture is not None:
             capture.suspend_global_capture(item)
-        text = hang_report(item.nodeid, seconds)
+        text = hang_report(item.nodeid, awake)
+        if suspended:
+            text += f"(besides {suspended:.0f} s when the process did not run at all)\n"
         try:
             sys.stderr.write(text)
             sys.stderr.flush()
         finally:
             os._exit(1)
 
-    timer = threading.Timer(seconds, report)
-    timer.name = f"hang watch {item.nodeid}"
-    timer.daemon = True
-    timer.start()
-    return timer
+    threading.Thread(target=look, name=f"hang watch {item.nodeid}", daemon=True).start()
+    return done
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -101,5 +123,5 @@ def pytest_timeout_set_timer(item: pytest.Item, settings) -> bool | None:
     """pytest-timeout's hook: this report instead of its plain stack dump."""
     if settings.timeout <= 0:
         return None
-    item.cancel_timeout = watch(item, settings.timeout).cancel  # pytest-timeout cancels it
+    item.cancel_timeout = watch(item, settings.timeout).set  # pytest-timeout calls it
     return True
