@@ -54,8 +54,8 @@ def _kernel_threads(labels: dict[int, str]) -> list[str]:
     return lines
 
 
-def hang_report(nodeid: str, seconds: float) -> str:
-    names = {thread.ident: thread.name for thread in threading.enumerate()}
+def hang_report(nodeid: str, seconds: float, suspended: float = 0.0) -> str:
+    threads = {thread.ident: thread for thread in threading.enumerate()}
     frames = sys._current_frames()
     me, main = threading.get_ident(), threading.main_thread().ident
     out = [f"HANG: {nodeid} ran past {seconds:.0f} s", "main thread, innermost frames:"]
@@ -64,14 +64,17 @@ def hang_report(nodeid: str, seconds: float) -> str:
     for ident, frame in frames.items():
         if ident in (me, main):
             continue
-        native = next((t.native_id for t in threading.enumerate() if t.ident == ident), None)
-        out.append(f"thread {names.get(ident, '<not started by Python>')} (tid {native}):")
+        thread = threads.get(ident)
+        name, native = (thread.name, thread.native_id) if thread else ("<not Python's>", None)
+        out.append(f"thread {name} (tid {native}):")
         out += _innermost(frame, 5)
     out.append("every thread of the process, as the kernel sees it:")
-    labels = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    labels = {t.native_id: t.name for t in threads.values() if t.native_id is not None}
     labels[threading.main_thread().native_id or 0] = "main"
     labels[threading.get_native_id()] = "(this report)"
     out += _kernel_threads(labels)
+    if suspended:
+        out.append(f"(besides {suspended:.0f} s when the process did not run at all)")
     out.append(f"HANG: {nodeid} (the lines above say where each thread was)")
     return "\n".join(out) + "\n"
 
@@ -105,9 +108,7 @@ def watch(item, seconds: float) -> threading.Event:
         capture = item.config.pluginmanager.getplugin("capturemanager")
         if capture is not None:
             capture.suspend_global_capture(item)
-        text = hang_report(item.nodeid, awake)
-        if suspended:
-            text += f"(besides {suspended:.0f} s when the process did not run at all)\n"
+        text = hang_report(item.nodeid, awake, suspended)
         try:
             sys.stderr.write(text)
             sys.stderr.flush()

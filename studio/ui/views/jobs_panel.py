@@ -98,10 +98,8 @@ class JobsPanel(QWidget):
         self._draw(record)
         # Queue positions shift for every waiting job when one is added, moves or starts; a side
         # lane's next job stops waiting when the one before it ends.
-        for other in self.session.jobs.waiting():
-            self._draw(other)
         for other in self.session.jobs:
-            if not other.device and other.state == QUEUED and other is not record:
+            if other.state == QUEUED and other is not record:
                 self._draw(other)
         self._update_buttons()
 
